@@ -1,0 +1,50 @@
+# Customer Groups — the two set-up commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint format bench messages
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall whenever pyproject.toml changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --if-empty
+	@echo ""
+	@echo "  Customer Groups: http://127.0.0.1:8000/"
+	@echo "  Sign in as demo / demo-password (editor), viewer / demo-password,"
+	@echo "  other / demo-password (another partner); support / demo-password"
+	@echo "  for the support admin at http://127.0.0.1:8000/admin/"
+	@echo "  Web server, Celery worker and Celery beat start below; Ctrl-C stops all three."
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.dev start
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Needs DATABASE_URL=postgres://… of a scratch database (it seeds 1M customers).
+bench: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py bench_segments
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: install
+	$(BIN)/python manage.py makemessages --locale fr --ignore ".venv/*" --ignore "var/*" --no-obsolete
+	$(BIN)/python manage.py compilemessages --locale fr --ignore ".venv/*"

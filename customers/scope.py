@@ -1,0 +1,48 @@
+"""Partner scope of dashboard views.
+
+Every dashboard page works for one partner: the signed-in user's current one,
+chosen from the navbar when they belong to several and kept in the session.
+Objects of another partner are looked up through the current partner, so they
+answer 404, never 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from customers.selectors import partner_membership_current
+
+SESSION_KEY = "current_partner_id"
+
+
+def partner_view(*, editor: bool = False) -> Callable:
+    """Decorate a view that needs a partner membership (an editor's if asked).
+
+    Sets ``request.membership`` and ``request.partner``. A user with no
+    membership gets a page that says so (403); a viewer calling an editor's
+    view gets 403.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            membership = partner_membership_current(
+                user=request.user, partner_id=request.session.get(SESSION_KEY)
+            )
+            if membership is None:
+                return render(request, "customers/no_partner.html", status=403)
+            request.membership = membership
+            request.partner = membership.partner
+            if editor and not membership.can_edit:
+                raise PermissionDenied(_("Viewers cannot change customer groups."))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

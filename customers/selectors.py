@@ -1,0 +1,52 @@
+"""Read use cases over partners, apps and customers."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from customers.models import App, AppCustomer, Partner, PartnerMembership
+
+
+def partner_membership_list(*, user: AbstractBaseUser) -> QuerySet[PartnerMembership]:
+    """The user's partner memberships, by partner name."""
+    return PartnerMembership.objects.filter(user=user).select_related("partner")
+
+
+def partner_membership_current(
+    *, user: AbstractBaseUser, partner_id: int | None
+) -> PartnerMembership | None:
+    """The membership for the chosen partner, else the user's first one."""
+    if not user.is_authenticated:
+        return None
+    memberships = partner_membership_list(user=user)
+    if partner_id is not None:
+        chosen = memberships.filter(partner_id=partner_id).first()
+        if chosen is not None:
+            return chosen
+    return memberships.first()
+
+
+def app_list(*, partner: Partner) -> QuerySet[App]:
+    return App.objects.for_partner(partner).order_by("name")
+
+
+def app_get_by_store_product_id(*, store_product_id: str) -> App:
+    """Raise ``App.DoesNotExist`` when no app has that Store product ID."""
+    return App.objects.select_related("partner").get(
+        store_product_id=store_product_id.strip().upper()
+    )
+
+
+def app_customer_export_rows(*, app: App) -> QuerySet:
+    """The raw stored facts of every customer of ``app``, as value tuples.
+
+    Columns follow ``customers.io.EXPORT_COLUMNS``; streamed in e-mail order.
+    """
+    from customers.io import EXPORT_COLUMNS, EXPORT_FIELD_PATHS
+
+    return (
+        AppCustomer.objects.filter(app=app)
+        .order_by("customer__email")
+        .values_list(*(EXPORT_FIELD_PATHS[c] for c in EXPORT_COLUMNS))
+    )

@@ -1,0 +1,167 @@
+"""seed_demo: deterministic, realistic, replacing, with the demo logins."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from customers.demo import DEMO_EMAIL_SUFFIX, demo_store_product_id
+from customers.models import App, AppCustomer, Customer, PartnerMembership
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = "2026-11-28"
+FACTS = [
+    "customer__email",
+    "customer__birth_date",
+    "customer__gender",
+    "customer__market",
+    "customer__authenticated",
+    "customer__store_purchase_count",
+    "customer__store_acquisition_count",
+    "customer__store_spend",
+    "app__store_product_id",
+    "acquired_on",
+    "acquisition_type",
+    "platform",
+    "campaign_id",
+    "referrer_domain",
+    "store_page_viewed_on",
+    "last_active_on",
+    "sessions_30d",
+    "rating",
+    "churn_score",
+    "app_spend",
+]
+
+
+def seed(*args):
+    out = StringIO()
+    call_command("seed_demo", f"--today={TODAY}", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot():
+    return sorted(AppCustomer.objects.values_list(*FACTS), key=repr)
+
+
+def test_the_same_seed_gives_the_same_data_and_another_seed_other_data():
+    seed("--customers=300", "--seed=3")
+    first = snapshot()
+    seed("--customers=300", "--seed=3")
+    assert snapshot() == first
+    seed("--customers=300", "--seed=4")
+    assert snapshot() != first
+
+
+def test_rerunning_replaces_the_demo_customers_and_keeps_others():
+    outsider = CustomerFactory(email="real@customer.example")
+    seed("--customers=300")
+    counts = (Customer.objects.count(), AppCustomer.objects.count())
+    seed("--customers=300")
+    assert (Customer.objects.count(), AppCustomer.objects.count()) == counts
+    assert Customer.objects.filter(pk=outsider.pk).exists()
+    assert Customer.objects.filter(email__endswith=DEMO_EMAIL_SUFFIX).count() == 300
+
+
+def test_demo_logins_roles_and_support_staff():
+    out = seed("--customers=50")
+    for username in ("demo", "viewer", "other", "support"):
+        assert username in out
+        assert authenticate(username=username, password="demo-password")
+    roles = dict(
+        PartnerMembership.objects.values_list("user__username", "role").filter(
+            partner__name="Demo Studio"
+        )
+    )
+    assert roles == {"demo": "editor", "viewer": "viewer"}
+    assert PartnerMembership.objects.get(user__username="other").partner.name == (
+        "Northwind Games"
+    )
+    support = get_user_model().objects.get(username="support")
+    assert support.is_staff and not support.is_superuser
+    assert support.has_perm("customers.view_customer")
+    assert support.has_perm("engagement.view_segment")
+
+
+def test_data_has_realistic_spreads():
+    seed("--customers=600")
+    customers = Customer.objects.filter(email__endswith=DEMO_EMAIL_SUFFIX)
+    total = customers.count()
+    assert customers.filter(birth_date__isnull=True).exists()
+    assert set(customers.values_list("gender", flat=True)) == {
+        "male",
+        "female",
+        "unknown",
+    }
+    assert customers.values("market").distinct().count() >= 20
+    unauthenticated = customers.filter(authenticated=False).count() / total
+    assert 0.04 <= unauthenticated <= 0.16
+    today = dt.date.fromisoformat(TODAY)
+    born = customers.exclude(birth_date__isnull=True)
+    assert born.filter(birth_date__gt=dt.date(today.year - 17, 1, 1)).exists()  # teens
+    assert born.filter(birth_date__lt=dt.date(today.year - 70, 1, 1)).exists()
+    app_customers = AppCustomer.objects.filter(customer__in=customers)
+    assert app_customers.exclude(platform__in=["windows10", "windows11"]).exists()
+    assert app_customers.filter(rating__isnull=False).exists()
+    assert app_customers.filter(rating__isnull=True).count() > app_customers.count() / 2
+    assert app_customers.exclude(campaign_id="").exists()
+    assert app_customers.exclude(referrer_domain="").exists()
+    assert app_customers.filter(churn_score__isnull=False).exists()
+    assert app_customers.filter(acquired_on__lt=today - dt.timedelta(days=365)).exists()
+    assert app_customers.filter(acquired_on__gte=today - dt.timedelta(days=30)).exists()
+    assert (
+        customers.filter(store_spend=0).exists()
+        and customers.filter(store_spend__gt=100).exists()
+    )
+
+
+def test_the_second_partner_has_its_own_customers_and_no_demo_access():
+    seed("--customers=300")
+    other_app = App.objects.get(partner__name="Northwind Games")
+    assert AppCustomer.objects.filter(app=other_app).exists()
+    assert not PartnerMembership.objects.filter(
+        user__username="demo", partner=other_app.partner
+    ).exists()
+
+
+def test_one_app_makes_every_demo_customer_a_customer_of_it():
+    seed("--customers=200", "--apps=1")
+    app = App.objects.get(store_product_id=demo_store_product_id(name="Pixel Quest"))
+    assert AppCustomer.objects.filter(app=app).count() == 200
+
+
+def test_if_empty_skips_a_database_with_demo_data():
+    seed("--customers=50")
+    assert "already loaded" in seed("--customers=80", "--if-empty")
+    assert Customer.objects.filter(email__endswith=DEMO_EMAIL_SUFFIX).count() == 50
+
+
+@pytest.mark.parametrize(
+    "args", [["--apps=0"], ["--customers=-1"], ["--today=tomorrow"]]
+)
+def test_bad_options_get_a_clear_error(args):
+    with pytest.raises(CommandError):
+        seed(*args)
+
+
+def test_demo_groups_are_created_computed_and_kept_on_a_rerun():
+    from engagement.models import KnownUserGroup, Segment
+
+    out = seed("--customers=300")
+    assert "Demo segment Big spenders:" in out
+    segments = Segment.objects.filter(partner__name="Demo Studio")
+    assert segments.count() == 4
+    assert all(s.computed_at is not None for s in segments)
+    group = KnownUserGroup.objects.get(partner__name="Demo Studio", name="Beta testers")
+    assert (group.member_count, group.address_count) == (
+        group.addresses.filter(customer__isnull=False).count(),
+        45,
+    )
+    seed("--customers=300", "--seed=9")
+    assert Segment.objects.filter(partner__name="Demo Studio").count() == 4
+    group.refresh_from_db()
+    assert group.member_count == group.addresses.filter(customer__isnull=False).count()
