@@ -1,0 +1,1 @@
+"""Forms of the customer groups pages, one module per kind of group."""

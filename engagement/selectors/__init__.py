@@ -1,0 +1,1 @@
+"""Read use cases of customer groups, one module per kind of group."""

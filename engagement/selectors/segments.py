@@ -1,0 +1,144 @@
+"""Read use cases of segments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from customers.models import App, Customer, Partner
+from engagement import rules
+from engagement.models import Segment, SegmentRun, SegmentTemplate
+
+
+def segment_list(*, partner: Partner) -> QuerySet[Segment]:
+    """The partner's segments; look objects up through it so others 404."""
+    return Segment.objects.filter(partner=partner).select_related("app", "partner")
+
+
+def segment_template_list() -> list[tuple[SegmentTemplate, str]]:
+    """Every segment template with its definition text."""
+    return [
+        (
+            template,
+            rules.definition_text(rules.definition_validate(template.definition)),
+        )
+        for template in SegmentTemplate.objects.all()
+    ]
+
+
+def segment_run_list(*, segment: Segment, limit: int = 20) -> QuerySet[SegmentRun]:
+    """The segment's latest computations, newest first."""
+    return SegmentRun.objects.filter(segment=segment).order_by("-started_at")[:limit]
+
+
+def segment_member_emails(*, segment: Segment) -> QuerySet:
+    """E-mail addresses of the segment's materialised members, sorted."""
+    return (
+        Customer.objects.filter(segment_memberships__segment=segment)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+
+
+# "Available app customers" is a statistic of the app, not of a segment: the
+# segments of an app recomputed together (the daily run, an import) share one
+# count instead of scanning the app once each. Imports forget it.
+ELIGIBLE_COUNT_TTL = 10 * 60  # seconds
+
+
+def _eligible_key(app_id: int, today: dt.date) -> str:
+    return f"engagement:eligible:{app_id}:{today.isoformat()}"
+
+
+def app_eligible_count(*, app_id: int, today: dt.date) -> int:
+    """The available app customers of an app on ``today``, cached briefly."""
+    key = _eligible_key(app_id, today)
+    count = cache.get(key)
+    if count is None:
+        count = rules.eligible_queryset(app=app_id, today=today).count()
+        cache.set(key, count, ELIGIBLE_COUNT_TTL)
+    return count
+
+
+def app_eligible_count_forget(*, app_ids: Iterable[int]) -> None:
+    """Drop cached counts of these apps (their customer data changed)."""
+    today = rules.evaluation_date()
+    cache.delete_many([_eligible_key(app_id, today) for app_id in app_ids])
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A live size estimate, respecting the privacy floor."""
+
+    eligible: int
+    members: int
+
+    @property
+    def is_small(self) -> bool:
+        return self.members < settings.SEGMENT_MIN_SIZE
+
+
+def segment_estimate(
+    *, app: App, definition: dict[str, Any], today: dt.date | None = None
+) -> Estimate:
+    """Count the customers a validated definition selects today, and the eligible.
+
+    The same compiler as the recompute, evaluated live: what the partner sees
+    while editing is what the first computation will find.
+    """
+    today = today or rules.evaluation_date()
+    return Estimate(
+        eligible=app_eligible_count(app_id=app.pk, today=today),
+        members=rules.segment_queryset(
+            definition=definition, app=app, today=today
+        ).count(),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryChart:
+    """Member count over time, scaled for a server-rendered SVG line."""
+
+    points: str  # "x,y x,y …" in a 0–WIDTH × 0–HEIGHT box
+    dots: list[tuple[float, float, SegmentRun]]
+    max_count: int
+    first: dt.datetime | None
+    last: dt.datetime | None
+
+    WIDTH = 600
+    HEIGHT = 160
+
+
+def segment_history(*, segment: Segment, limit: int = 90) -> HistoryChart:
+    """The last successful computations, oldest first, as chart coordinates."""
+    runs = list(
+        SegmentRun.objects.filter(
+            segment=segment, error="", member_count__isnull=False
+        ).order_by("-started_at")[:limit]
+    )[::-1]
+    if not runs:
+        return HistoryChart(points="", dots=[], max_count=0, first=None, last=None)
+    top = max(run.member_count for run in runs) or 1
+    span = len(runs) - 1 or 1
+    dots = []
+    for i, run in enumerate(runs):
+        x = (
+            round(HistoryChart.WIDTH * i / span, 1)
+            if len(runs) > 1
+            else HistoryChart.WIDTH / 2
+        )
+        y = round(HistoryChart.HEIGHT * (1 - run.member_count / top), 1)
+        dots.append((x, y, run))
+    return HistoryChart(
+        points=" ".join(f"{x},{y}" for x, y, _run in dots),
+        dots=dots,
+        max_count=top,
+        first=runs[0].started_at,
+        last=runs[-1].started_at,
+    )

@@ -1,0 +1,1 @@
+"""Write use cases of customer groups, one module per kind of group."""

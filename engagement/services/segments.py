@@ -1,0 +1,123 @@
+"""Write use cases of segments: create, change, delete.
+
+Every change of a definition or app asks for a recompute, enqueued when the
+transaction commits (see ``engagement.services.membership``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from customers.models import App, Partner
+from engagement import rules
+from engagement.models import Segment, SegmentRun
+from engagement.services.membership import segment_request_recompute
+
+logger = logging.getLogger(__name__)
+
+
+def _check_app(*, partner: Partner, app: App) -> None:
+    if app.partner_id != partner.pk:
+        raise ValidationError(
+            {
+                "app": ValidationError(
+                    _("Choose one of your partner's apps."), code="foreign_app"
+                )
+            }
+        )
+
+
+def _save(segment: Segment) -> None:
+    """Save after checking the constraints, reporting a taken name on ``name``."""
+    segment.full_clean()
+    try:
+        with transaction.atomic():
+            segment.save()
+    except IntegrityError as exc:  # a concurrent save took the name first
+        raise ValidationError(
+            {
+                "name": ValidationError(
+                    _("Your partner already has a customer group with this name."),
+                    code="name_taken",
+                )
+            }
+        ) from exc
+
+
+@transaction.atomic
+def segment_create(
+    *,
+    partner: Partner,
+    app: App,
+    name: str,
+    definition: Any,
+    user: AbstractBaseUser | None,
+    enqueue: bool = True,
+) -> Segment:
+    """Create a segment and ask for its first computation.
+
+    With ``enqueue=False`` the version is requested but no task is sent: the
+    caller computes it (the benchmark). Raises ``ValidationError`` for a
+    foreign app, a taken or blank name, or an invalid definition; nothing is
+    saved then.
+    """
+    _check_app(partner=partner, app=app)
+    segment = Segment(
+        kind=Segment.Kind.SEGMENT,
+        partner=partner,
+        app=app,
+        name=name.strip(),
+        definition=rules.definition_validate(definition),
+        created_by=user,
+        updated_by=user,
+    )
+    _save(segment)
+    segment_request_recompute(
+        segment=segment, trigger=SegmentRun.Trigger.SAVE, enqueue=enqueue
+    )
+    logger.info(
+        "segment_created segment=%s partner=%s app=%s", segment.pk, partner.pk, app.pk
+    )
+    return segment
+
+
+@transaction.atomic
+def segment_update(
+    *,
+    segment: Segment,
+    app: App,
+    name: str,
+    definition: Any,
+    user: AbstractBaseUser | None,
+) -> Segment:
+    """Rename a segment or change its app or conditions.
+
+    A changed app or definition asks for a recompute; a rename alone does not.
+    """
+    _check_app(partner=segment.partner, app=app)
+    definition = rules.definition_validate(definition)
+    recompute = definition != segment.definition or app.pk != segment.app_id
+    segment.name = name.strip()
+    segment.app = app
+    segment.definition = definition
+    segment.updated_by = user
+    _save(segment)
+    if recompute:
+        segment_request_recompute(segment=segment, trigger=SegmentRun.Trigger.SAVE)
+    logger.info("segment_updated segment=%s recompute=%s", segment.pk, recompute)
+    return segment
+
+
+@transaction.atomic
+def segment_delete(*, segment: Segment, user: AbstractBaseUser | None) -> None:
+    """Delete a segment with its membership and history."""
+    logger.info(
+        "segment_deleted segment=%s user=%s", segment.pk, getattr(user, "pk", None)
+    )
+    segment.delete()

@@ -1,0 +1,1 @@
+"""Views of the Engage section, one module per page family."""

@@ -1,0 +1,225 @@
+"""Known user group pages: create, group page, edit, import .csv, export .csv."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from customers.scope import partner_view
+from engagement.forms.known_user_groups import (
+    KnownUserGroupConfirmForm,
+    KnownUserGroupForm,
+    KnownUserGroupImportForm,
+    import_payload_sign,
+)
+from engagement.models import KnownUserGroup
+from engagement.selectors.known_user_groups import (
+    STATUSES,
+    known_user_group_addresses,
+    known_user_group_list,
+)
+from engagement.services import known_user_groups as services
+
+ADDRESSES_PER_PAGE = 100
+
+
+def _get_group(request: HttpRequest, pk: int) -> KnownUserGroup:
+    return get_object_or_404(known_user_group_list(partner=request.partner), pk=pk)
+
+
+def _require_editor(request: HttpRequest) -> None:
+    if not request.membership.can_edit:
+        raise PermissionDenied(_("Viewers cannot change customer groups."))
+
+
+def _report_duplicates(request: HttpRequest, form: KnownUserGroupForm) -> None:
+    if form.parsed and form.parsed.duplicates:
+        messages.info(
+            request,
+            ngettext(
+                "%(count)d duplicate address was dropped.",
+                "%(count)d duplicate addresses were dropped.",
+                form.parsed.duplicates,
+            )
+            % {"count": form.parsed.duplicates},
+        )
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@partner_view(editor=True)
+def known_user_group_create(request: HttpRequest) -> HttpResponse:
+    """Create a group from typed addresses or a .csv file."""
+    form = KnownUserGroupForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = services.known_user_group_create(
+                partner=request.partner,
+                name=form.cleaned_data["name"],
+                addresses=form.cleaned_data["emails"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            _report_duplicates(request, form)
+            messages.success(
+                request,
+                _("Known user group “%(name)s” saved with %(count)s addresses.")
+                % {"name": group.name, "count": group.address_count},
+            )
+            return redirect(group)
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "engagement/known_user_groups/form.html", {"form": form}, status=status
+    )
+
+
+@partner_view()
+def known_user_group_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The group page: members / listed, and its addresses by status."""
+    group = _get_group(request, pk)
+    status = request.GET.get("status", "")
+    if status not in STATUSES:
+        status = ""
+    addresses = known_user_group_addresses(group=group, status=status)
+    page = Paginator(addresses, ADDRESSES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "engagement/known_user_groups/detail.html",
+        {"group": group, "page": page, "status": status},
+    )
+
+
+@partner_view()
+def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add and remove addresses in the box; the name is shown, never changed."""
+    group = _get_group(request, pk)
+    if request.method == "POST":
+        _require_editor(request)
+        form = KnownUserGroupForm(request.POST, editing=True)
+        if form.is_valid():
+            try:
+                change = services.known_user_group_update(
+                    group=group,
+                    addresses=form.cleaned_data["emails"],
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                _report_duplicates(request, form)
+                messages.success(
+                    request,
+                    _("Saved: %(added)s added, %(removed)s removed, %(kept)s kept.")
+                    % {
+                        "added": change.added,
+                        "removed": change.removed,
+                        "kept": change.kept,
+                    },
+                )
+                return redirect(group)
+        status = 400
+    else:
+        emails = "\n".join(
+            group.addresses.order_by("email").values_list("email", flat=True)
+        )
+        form = KnownUserGroupForm(initial={"addresses": emails}, editing=True)
+        status = 200
+    return render(
+        request,
+        "engagement/known_user_groups/form.html",
+        {"form": form, "group": group, "readonly": not request.membership.can_edit},
+        status=status,
+    )
+
+
+@partner_view()
+def known_user_group_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replace a group's addresses from a .csv file: show the change, then apply."""
+    group = _get_group(request, pk)
+    context = {"group": group}
+    if request.method != "POST":
+        context["form"] = KnownUserGroupImportForm()
+        return render(request, "engagement/known_user_groups/import.html", context)
+    _require_editor(request)
+    if "payload" in request.POST:
+        confirm = KnownUserGroupConfirmForm(request.POST, group_id=group.pk)
+        if confirm.is_valid():
+            try:
+                change = services.known_user_group_update(
+                    group=group,
+                    addresses=confirm.cleaned_data["payload"],
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(
+                    request,
+                    _("Imported: %(added)s added, %(removed)s removed, %(kept)s kept.")
+                    % {
+                        "added": change.added,
+                        "removed": change.removed,
+                        "kept": change.kept,
+                    },
+                )
+                return redirect(group)
+        else:
+            messages.error(request, " ".join(confirm.errors.get("payload", [])))
+        context["form"] = KnownUserGroupImportForm()
+        return render(
+            request, "engagement/known_user_groups/import.html", context, status=400
+        )
+    form = KnownUserGroupImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        context["form"] = form
+        return render(
+            request, "engagement/known_user_groups/import.html", context, status=400
+        )
+    emails = form.cleaned_data["emails"]
+    context.update(
+        change=services.known_user_group_diff(group=group, addresses=emails),
+        duplicates=form.parsed.duplicates,
+        confirm=KnownUserGroupConfirmForm(
+            initial={"payload": import_payload_sign(group_id=group.pk, emails=emails)},
+            group_id=group.pk,
+        ),
+    )
+    return render(request, "engagement/known_user_groups/import.html", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@partner_view()
+def known_user_group_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Download ``email,status`` rows, sorted, safe to open in a spreadsheet."""
+    group = _get_group(request, pk)
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (
+            writer.writerow(row)
+            for row in services.known_user_group_export_rows(group=group)
+        ),
+        content_type="text/csv; charset=utf-8",
+    )
+    filename = f"{slugify(group.name) or 'known-user-group'}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,249 @@
+"""Segment pages: editor (create, edit, duplicate, copy a template), segment
+page, live estimate, refresh, delete and definition export."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from customers.scope import partner_view
+from engagement import rules
+from engagement.forms.segments import SegmentEditor
+from engagement.models import Segment, SegmentTemplate
+from engagement.selectors.segments import (
+    segment_estimate as estimate_segment,
+)
+from engagement.selectors.segments import (
+    segment_history,
+    segment_list,
+    segment_run_list,
+)
+from engagement.services import membership
+from engagement.services import segments as services
+
+
+def _get_segment(request: HttpRequest, pk: int) -> Segment:
+    return get_object_or_404(segment_list(partner=request.partner), pk=pk)
+
+
+def _editor(request: HttpRequest, *, segment: Segment | None, editor: SegmentEditor):
+    """Handle a POST to the editor: a structural action, or Save."""
+    if not request.membership.can_edit:
+        raise PermissionDenied(_("Viewers cannot change customer groups."))
+    action = request.POST.get("action", "save")
+    if action != "save":
+        editor.apply(action, upload=request.FILES.get("definition_file"))
+        return _render_editor(request, segment=segment, editor=editor, partial=True)
+    if editor.is_valid():
+        data = editor.form.cleaned_data
+        try:
+            if segment is None:
+                segment = services.segment_create(
+                    partner=request.partner,
+                    app=data["app"],
+                    name=data["name"],
+                    definition=editor.definition,
+                    user=request.user,
+                )
+                messages.success(
+                    request,
+                    _("Segment “%(name)s” saved. Its members are being calculated.")
+                    % {"name": segment.name},
+                )
+            else:
+                services.segment_update(
+                    segment=segment,
+                    app=data["app"],
+                    name=data["name"],
+                    definition=editor.definition,
+                    user=request.user,
+                )
+                messages.success(
+                    request, _("Segment “%(name)s” saved.") % {"name": segment.name}
+                )
+        except ValidationError as exc:
+            _add_service_errors(editor, exc)
+        else:
+            url = segment.get_absolute_url()
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return _render_editor(request, segment=segment, editor=editor, status=400)
+
+
+def _add_service_errors(editor: SegmentEditor, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in editor.form.fields else None
+            for error in errors:
+                editor.form.add_error(target, error)
+    else:
+        editor.form.add_error(None, exc)
+
+
+def _render_editor(
+    request: HttpRequest,
+    *,
+    segment: Segment | None,
+    editor: SegmentEditor,
+    partial: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    text, complete = editor.preview()
+    context = {
+        "segment": segment,
+        "editor": editor,
+        "definition_text": text,
+        "definition_complete": complete,
+        "readonly": not request.membership.can_edit,
+    }
+    if partial and request.htmx:
+        response = render(
+            request, "engagement/segments/_conditions.html", context, status=status
+        )
+        return trigger_client_event(response, "conditions-updated")
+    return render(request, "engagement/segments/editor.html", context, status=status)
+
+
+@partner_view()
+def segment_create(request: HttpRequest) -> HttpResponse:
+    """New segment: blank, copied from a template (?template=slug)."""
+    if request.method == "POST":
+        editor = SegmentEditor.from_post(partner=request.partner, data=request.POST)
+        return _editor(request, segment=None, editor=editor)
+    if not request.membership.can_edit:
+        raise PermissionDenied(_("Viewers cannot create customer groups."))
+    definition, initial = None, {}
+    slug = request.GET.get("template")
+    if slug:
+        template = get_object_or_404(SegmentTemplate, slug=slug)
+        definition = rules.definition_validate(template.definition)
+        initial["name"] = _(template.name)
+    editor = SegmentEditor.from_definition(
+        partner=request.partner, definition=definition, initial=initial
+    )
+    return _render_editor(request, segment=None, editor=editor)
+
+
+@partner_view()
+def segment_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new segment pre-filled with a copy of another; saved only on Save."""
+    if not request.membership.can_edit:
+        raise PermissionDenied(_("Viewers cannot create customer groups."))
+    source = _get_segment(request, pk)
+    editor = SegmentEditor.from_definition(
+        partner=request.partner,
+        definition=rules.definition_validate(source.definition),
+        initial={
+            "name": _("Copy of %(name)s") % {"name": source.name},
+            "app": source.app,
+        },
+    )
+    editor.message = _("This is a copy of “%(name)s”. Change it, then save.") % {
+        "name": source.name
+    }
+    return _render_editor(request, segment=None, editor=editor)
+
+
+@partner_view()
+def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a segment; viewers see the editor read-only."""
+    segment = _get_segment(request, pk)
+    if request.method == "POST":
+        editor = SegmentEditor.from_post(partner=request.partner, data=request.POST)
+        return _editor(request, segment=segment, editor=editor)
+    editor = SegmentEditor.from_definition(
+        partner=request.partner,
+        definition=rules.definition_validate(segment.definition),
+        initial={"name": segment.name, "app": segment.app},
+    )
+    return _render_editor(request, segment=segment, editor=editor)
+
+
+@partner_view()
+@require_POST
+def segment_estimate(request: HttpRequest) -> HttpResponse:
+    """The live size estimate of the editor's current conditions (htmx)."""
+    editor = SegmentEditor.from_post(partner=request.partner, data=request.POST)
+    app = editor.form.fields["app"].queryset.filter(pk=request.POST.get("app")).first()
+    definition = editor.valid_definition() if app else None
+    estimate = estimate_segment(app=app, definition=definition) if definition else None
+    return render(
+        request,
+        "engagement/segments/_estimate.html",
+        {"estimate": estimate, "app": app},
+    )
+
+
+@partner_view()
+def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The segment page: definition, App statistics, status, history."""
+    segment = _get_segment(request, pk)
+    context = {
+        "segment": segment,
+        "definition_text": rules.definition_text(
+            rules.definition_validate(segment.definition)
+        ),
+        "runs": segment_run_list(segment=segment),
+        "history": segment_history(segment=segment),
+    }
+    if request.htmx and request.htmx.target == "segment-status":
+        return render(request, "engagement/segments/_statistics.html", context)
+    return render(request, "engagement/segments/detail.html", context)
+
+
+@partner_view()
+def segment_row(request: HttpRequest, pk: int) -> HttpResponse:
+    """One row of the groups table, polled while the segment is calculating."""
+    return render(
+        request, "engagement/segments/_row.html", {"segment": _get_segment(request, pk)}
+    )
+
+
+@partner_view(editor=True)
+@require_POST
+def segment_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    """Recompute now (at most once per 5 minutes per segment)."""
+    segment = _get_segment(request, pk)
+    try:
+        membership.segment_refresh(segment=segment)
+    except ValidationError as exc:
+        messages.warning(request, exc.messages[0])
+    else:
+        messages.success(
+            request,
+            _("“%(name)s” is being recalculated. The page updates when it is done.")
+            % {"name": segment.name},
+        )
+    return redirect(request.POST.get("next") or segment.get_absolute_url())
+
+
+@partner_view()
+def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, then delete a segment."""
+    segment = _get_segment(request, pk)
+    if request.method == "POST":
+        if not request.membership.can_edit:
+            raise PermissionDenied(_("Viewers cannot delete customer groups."))
+        name = segment.name
+        services.segment_delete(segment=segment, user=request.user)
+        messages.success(request, _("Segment “%(name)s” deleted.") % {"name": name})
+        return redirect("engagement:customer_groups")
+    return render(request, "engagement/segments/delete.html", {"segment": segment})
+
+
+@partner_view()
+def segment_definition_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download the segment's definition as a JSON file."""
+    segment = _get_segment(request, pk)
+    response = JsonResponse(
+        rules.definition_validate(segment.definition),
+        json_dumps_params={"indent": 2, "ensure_ascii": False},
+    )
+    filename = f"{slugify(segment.name) or 'segment'}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

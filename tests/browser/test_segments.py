@@ -1,0 +1,112 @@
+"""A partner builds, saves, edits and deletes a segment in the browser."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from engagement.models import Segment
+from tests.factories import AppCustomerFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def customers(app, settings):
+    settings.SEGMENT_MIN_SIZE = 3
+    young_man = {"birth_date": "2004-01-01", "gender": "male"}
+    for facts in (young_man, young_man, {"store_spend": Decimal("20")}, {}):
+        AppCustomerFactory(app=app, customer=CustomerFactory(**facts))
+
+
+def row(page, index):
+    return page.locator(f'.condition-row[data-row="{index}"]')
+
+
+def settle(page):
+    """Wait until htmx has no request in flight (each change re-renders rows)."""
+    page.wait_for_function("document.querySelectorAll('.htmx-request').length === 0")
+
+
+def choose(page, index, category, attribute, operator):
+    """Pick a row's selects in order, as a partner does; each re-renders the row."""
+    for label, option in (
+        ("Category", category),
+        ("Attribute", attribute),
+        ("Operator", operator),
+    ):
+        row(page, index).get_by_label(label).select_option(label=option)
+        settle(page)
+        expect(row(page, index).get_by_label(label)).to_have_value(re.compile(".+"))
+
+
+def test_partner_builds_saves_edits_and_deletes_a_segment(
+    page, sign_in, editor, app, customers
+):
+    sign_in("editor")
+    page.get_by_role("link", name="Create new group").click()
+    page.get_by_role("link", name="Create a segment").click()
+    page.get_by_label("Group name").fill("Young men or spenders")
+
+    choose(page, 0, "Demographic", "Age group", "is")
+    row(page, 0).get_by_label("Value").select_option(label="18 to 24")
+    settle(page)
+    page.get_by_role("button", name="Add another filter").click()
+    settle(page)
+    expect(row(page, 1)).to_be_visible()
+    choose(page, 1, "Demographic", "Gender", "is")
+    row(page, 1).get_by_label("Value").select_option(label="Male")
+    settle(page)
+    page.get_by_role("button", name="+ OR statement").click()
+    settle(page)
+    expect(page.get_by_text("OR statement 2")).to_be_visible()
+    choose(page, 2, "Store spend", "Total Store spend (USD)", "greater than")
+    row(page, 2).get_by_label("Value").fill("10")
+    row(page, 2).get_by_label("Value").blur()
+    settle(page)
+
+    expect(page.locator("#definition-text")).to_contain_text(
+        "(Age group == 18 to 24 && Gender == Male) || (Total Store spend (USD) > $10.00)"
+    )
+    expect(page.locator("#estimate-members")).to_have_text("3")
+
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Young men or spenders")).to_be_visible()
+    expect(page.locator(".segment-definition")).to_contain_text("Gender == Male")
+    # Saving computed the segment (tests run the task in-process on commit).
+    expect(page.locator("#stat-members")).to_have_text("3")
+
+    page.get_by_role("link", name="Edit").click()
+    expect(page.get_by_label("Group name")).to_have_value("Young men or spenders")
+    page.get_by_role("button", name="Remove OR statement 2").click()
+    settle(page)
+    expect(page.locator("#definition-text")).not_to_contain_text("Store spend")
+    page.get_by_label("Group name").fill("Young men")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Young men")).to_be_visible()
+    expect(page.locator("#stat-members")).to_have_text("Small", timeout=10_000)
+
+    page.get_by_role("link", name="Delete").click()
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("Segment “Young men” deleted.")).to_be_visible()
+    assert not Segment.objects.exists()
+
+
+def test_copying_a_template_then_fixing_a_bad_value(page, sign_in, editor, app):
+    sign_in("editor")
+    page.screenshot(path="/tmp/copy.png", full_page=True)
+    page.get_by_role("link", name="Copy Happy raters").click()
+    expect(page.get_by_label("Group name")).to_have_value("Happy raters")
+    row(page, 0).get_by_label("Value").fill("9")
+    row(page, 0).get_by_label("Value").blur()
+    settle(page)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("rating must be 1–5")).to_be_visible()
+    expect(page.get_by_label("Group name")).to_have_value("Happy raters")
+    row(page, 0).get_by_label("Value").fill("4")
+    row(page, 0).get_by_label("Value").blur()
+    settle(page)
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(r"/engage/segments/\d+/$"))
+    expect(page.locator(".segment-definition")).to_have_text("Rating >= 4")
