@@ -1,0 +1,362 @@
+"""The segment membership engine: versioned, set-based, atomic recomputes.
+
+Protocol (design.md §5):
+
+1. Asking for a recompute bumps ``Segment.pending_version`` with ``F()`` and
+   enqueues ``(segment_id, version)`` when the transaction commits.
+2. The task locks the segment row (``SELECT … FOR UPDATE``): two workers never
+   recompute one segment at once; the second waits, then finds the version
+   applied and does nothing. A version at or below ``Segment.version`` is
+   stale and ignored, so reruns and duplicates are free.
+3. In one transaction the difference between the stored membership and what
+   the compiled definition selects is applied inside the database: members
+   who now match are inserted, members who no longer match are deleted. No
+   customer row or id is loaded into Python. Readers see the old set or the
+   new one, never a mix. When nothing changed, nothing is written.
+4. A failure rolls the membership change back (a savepoint), records the error
+   on the run and the segment (status ``failed``), and leaves the previous
+   membership in force.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, Q
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from engagement import rules
+from engagement.models import Segment, SegmentMembership, SegmentRun
+from engagement.selectors.segments import (
+    app_eligible_count,
+    app_eligible_count_forget,
+)
+
+logger = logging.getLogger(__name__)
+
+REFRESH_INTERVAL = dt.timedelta(minutes=5)
+# A segment computed less than this long ago is not due for the daily run:
+# a segment saved in the evening is not recomputed again at 02:00.
+DAILY_MIN_AGE = dt.timedelta(hours=20)
+# Errors worth a retry: the database or its connection had a passing fault.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+def segment_request_recompute(
+    *, segment: Segment, trigger: str, enqueue: bool = True
+) -> int:
+    """Ask for a recompute of ``segment``; return the version requested.
+
+    Enqueued on commit, so the worker sees the saved definition. With
+    ``enqueue=False`` the caller computes that version itself.
+    """
+    from engagement.tasks.segments import segment_recompute_task
+
+    Segment.objects.filter(pk=segment.pk).update(
+        pending_version=F("pending_version") + 1
+    )
+    segment.refresh_from_db(fields=["pending_version"])
+    version = segment.pending_version
+    if enqueue:
+        segment_recompute_task.delay_on_commit(segment.pk, version, trigger)
+    logger.info(
+        "segment_recompute_requested segment=%s version=%s trigger=%s",
+        segment.pk,
+        version,
+        trigger,
+    )
+    return version
+
+
+def segments_request_recompute(*, segments: Iterable[Segment], trigger: str) -> int:
+    """Ask for a recompute of each segment (one task each); return how many."""
+    count = 0
+    for segment in segments:
+        segment_request_recompute(segment=segment, trigger=trigger)
+        count += 1
+    return count
+
+
+def segments_request_recompute_for_apps(*, app_ids: Iterable[int], trigger: str) -> int:
+    """Ask for a recompute of every segment of these apps, whose customer data
+    changed (an import); their cached available-customer counts go too."""
+    app_ids = list(app_ids)
+    app_eligible_count_forget(app_ids=app_ids)
+    segments = Segment.objects.filter(app_id__in=app_ids).order_by("pk")
+    return segments_request_recompute(segments=segments, trigger=trigger)
+
+
+def segments_request_due(*, now: dt.datetime | None = None) -> int:
+    """Ask for the daily recompute of every due segment, oldest first.
+
+    Due: never computed, or computed more than ``DAILY_MIN_AGE`` ago.
+    """
+    now = now or timezone.now()
+    due = (
+        Segment.objects.filter(
+            Q(computed_at__isnull=True) | Q(computed_at__lt=now - DAILY_MIN_AGE)
+        )
+        .order_by(F("computed_at").asc(nulls_first=True), "pk")
+        .only("pk", "pending_version")
+    )
+    count = segments_request_recompute(
+        segments=due, trigger=SegmentRun.Trigger.SCHEDULE
+    )
+    logger.info("segments_daily_enqueued count=%s", count)
+    return count
+
+
+def segment_refresh(*, segment: Segment, now: dt.datetime | None = None) -> int:
+    """Recompute on a partner's request, at most once per 5 minutes per segment.
+
+    Raises ``ValidationError`` (code ``too_soon``) saying when it will be
+    possible. The claim is one conditional UPDATE, so two clicks at once
+    cannot both pass.
+    """
+    now = now or timezone.now()
+    claimed = (
+        Segment.objects.filter(pk=segment.pk)
+        .filter(
+            Q(refresh_requested_at__isnull=True)
+            | Q(refresh_requested_at__lte=now - REFRESH_INTERVAL)
+        )
+        .update(refresh_requested_at=now)
+    )
+    if not claimed:
+        segment.refresh_from_db(fields=["refresh_requested_at"])
+        next_at = segment.refresh_requested_at + REFRESH_INTERVAL
+        raise ValidationError(
+            _(
+                "This segment was refreshed recently. "
+                "You can refresh it again at %(time)s."
+            )
+            % {"time": formats.time_format(timezone.localtime(next_at), "H:i")},
+            code="too_soon",
+            params={"next_at": next_at},
+        )
+    segment.refresh_requested_at = now
+    return segment_request_recompute(
+        segment=segment, trigger=SegmentRun.Trigger.REFRESH
+    )
+
+
+@dataclass(frozen=True)
+class Diff:
+    eligible: int
+    members: int
+    joined: int
+    left: int
+
+
+def segment_recompute(
+    *,
+    segment_id: int,
+    version: int,
+    trigger: str = SegmentRun.Trigger.SUPPORT,
+    today: dt.date | None = None,
+) -> SegmentRun | None:
+    """Apply the newest requested version of a segment's membership.
+
+    Return the run, or None when there was nothing to do (the segment is gone
+    or ``version`` is already applied). A failure is recorded on the run and
+    the segment and the previous membership stays; transient database errors
+    roll everything back and propagate, so the task retries.
+    """
+    today = today or rules.evaluation_date()
+    with transaction.atomic():
+        segment = (
+            Segment.objects.select_for_update(of=("self",))
+            .select_related("app")
+            .filter(pk=segment_id)
+            .first()
+        )
+        if segment is None or segment.version >= version:
+            logger.info(
+                "segment_recompute_skipped segment=%s version=%s applied=%s",
+                segment_id,
+                version,
+                getattr(segment, "version", None),
+            )
+            return None
+        target = segment.pending_version
+        run = SegmentRun(
+            segment=segment, version=target, trigger=trigger, started_at=timezone.now()
+        )
+        try:
+            with transaction.atomic():  # a savepoint: failures undo only this
+                diff = _apply_diff(segment=segment, today=today)
+        except TRANSIENT_ERRORS:
+            # The database had a passing fault: roll everything back and let
+            # the task retry; the segment keeps its state and membership.
+            raise
+        except Exception as exc:
+            _record_failure(segment=segment, run=run, error=exc)
+            return run
+        run.finished_at = timezone.now()
+        run.eligible_count = diff.eligible
+        run.member_count = diff.members
+        run.joined = diff.joined
+        run.left = diff.left
+        run.save()
+        small = diff.members < settings.SEGMENT_MIN_SIZE
+        segment.version = target
+        segment.member_count = diff.members
+        segment.eligible_count = diff.eligible
+        segment.computed_at = run.finished_at
+        segment.status = Segment.Status.INACTIVE if small else Segment.Status.ACTIVE
+        segment.last_error = ""
+        segment.save(
+            update_fields=[
+                "version",
+                "member_count",
+                "eligible_count",
+                "computed_at",
+                "status",
+                "last_error",
+            ]
+        )
+    logger.info(
+        "segment_recomputed segment=%s version=%s members=%s joined=%s left=%s"
+        " seconds=%.3f",
+        segment.pk,
+        target,
+        diff.members,
+        diff.joined,
+        diff.left,
+        (run.finished_at - run.started_at).total_seconds(),
+    )
+    return run
+
+
+def _record_failure(*, segment: Segment, run: SegmentRun, error: Exception) -> None:
+    logger.exception(
+        "segment_recompute_failed segment=%s version=%s", segment.pk, run.version
+    )
+    run.finished_at = timezone.now()
+    run.error = f"{type(error).__name__}: {error}"[:10_000]
+    run.save()
+    segment.status = Segment.Status.FAILED
+    segment.last_error = run.error
+    segment.save(update_fields=["status", "last_error"])
+
+
+def _matching_sql(*, segment: Segment, today: dt.date) -> tuple[str, tuple]:
+    """SQL selecting the customer_id of every app customer the segment selects."""
+    definition = rules.definition_validate(segment.definition)
+    queryset = (
+        rules.segment_queryset(definition=definition, app=segment.app_id, today=today)
+        .values("customer_id")
+        .order_by()
+    )
+    return queryset.query.sql_with_params()
+
+
+def _apply_diff(*, segment: Segment, today: dt.date) -> Diff:
+    eligible = app_eligible_count(app_id=segment.app_id, today=today)
+    before = SegmentMembership.objects.filter(segment_id=segment.pk).count()
+    apply = (
+        _apply_changes_postgresql
+        if connection.vendor == "postgresql"
+        else _apply_changes_generic
+    )
+    joined, left = apply(segment=segment, today=today)
+    return Diff(
+        eligible=eligible, members=before + joined - left, joined=joined, left=left
+    )
+
+
+MEMBERSHIP_TABLE = SegmentMembership._meta.db_table
+
+# PostgreSQL: one read of the matching app customers, full-joined with the
+# stored membership, keeps only the changes in a temporary table; one DELETE
+# and one INSERT then apply them. The read is a CREATE TABLE AS, which
+# PostgreSQL may run in parallel (a statement that modifies data never is):
+# on 2 cores that halves it. A recompute with no change fills an empty
+# temporary table and writes nothing to the membership.
+_POSTGRESQL_CHANGES = """
+CREATE TEMPORARY TABLE segment_changes AS
+SELECT coalesce(hit.customer_id, m.customer_id) AS customer_id,
+       m.customer_id IS NULL AS joining
+FROM ({matching}) hit
+FULL JOIN (SELECT customer_id FROM {membership} WHERE segment_id = %s) m
+    ON m.customer_id = hit.customer_id
+WHERE hit.customer_id IS NULL OR m.customer_id IS NULL
+"""
+
+POSTGRESQL_SETTINGS = {
+    # Hash joins over a million ids need ~60 MB to stay in memory; the
+    # default 4 MB spills them to disk in batches.
+    "work_mem": "96MB",
+    # JIT compiling these statements costs ~0.1–0.3 s and saves less.
+    "jit": "off",
+    # The rows gathered from parallel workers are one id each; at the default
+    # cost PostgreSQL keeps the 1M-row scan in one process (measured on a
+    # 1M-row app: 2.35 s serial, 1.35 s with two workers).
+    "parallel_tuple_cost": "0.001",
+    # Membership is derived data: the commit need not wait for the WAL to
+    # reach the disk (~1 s for 600k new rows). A crash in the next few
+    # hundred milliseconds loses the whole recompute, version included, and
+    # the next one redoes it; never half of it.
+    "synchronous_commit": "off",
+}
+
+
+def _apply_changes_postgresql(*, segment: Segment, today: dt.date) -> tuple[int, int]:
+    matching_sql, matching_params = _matching_sql(segment=segment, today=today)
+    # replace(), not format(): the compiled SQL is not a format string.
+    changes = _POSTGRESQL_CHANGES.replace("{membership}", MEMBERSHIP_TABLE).replace(
+        "{matching}", matching_sql
+    )
+    with connection.cursor() as cursor:
+        for name, value in POSTGRESQL_SETTINGS.items():
+            cursor.execute(f"SET LOCAL {name} = '{value}'")
+        cursor.execute(changes, (*matching_params, segment.pk))
+        # ANY(ARRAY(…)): index probes on the primary key whatever the
+        # statistics say. The rows a recompute just inserted are not in them
+        # yet; an IN (…) join then planned a nested loop over the segment's
+        # 600k members times the changes and ran for minutes.
+        cursor.execute(
+            f"DELETE FROM {MEMBERSHIP_TABLE} WHERE segment_id = %s AND customer_id"
+            " = ANY(ARRAY(SELECT customer_id FROM segment_changes WHERE NOT joining))",
+            [segment.pk],
+        )
+        left = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {MEMBERSHIP_TABLE} (segment_id, customer_id)"
+            " SELECT %s, customer_id FROM segment_changes WHERE joining"
+            # In key order: appends to the primary key instead of random
+            # page splits all over it.
+            " ORDER BY customer_id",
+            [segment.pk],
+        )
+        joined = cursor.rowcount
+        cursor.execute("DROP TABLE segment_changes")
+    return joined, left
+
+
+def _apply_changes_generic(*, segment: Segment, today: dt.date) -> tuple[int, int]:
+    """The same changes in portable SQL (SQLite): two set-based statements."""
+    match_sql, match_params = _matching_sql(segment=segment, today=today)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {MEMBERSHIP_TABLE} WHERE segment_id = %s"
+            f" AND customer_id NOT IN (SELECT customer_id FROM ({match_sql}) matching)",
+            (segment.pk, *match_params),
+        )
+        left = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {MEMBERSHIP_TABLE} (segment_id, customer_id)"
+            f" SELECT %s, matching.customer_id FROM ({match_sql}) matching"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {MEMBERSHIP_TABLE} m"
+            f" WHERE m.segment_id = %s AND m.customer_id = matching.customer_id)",
+            (segment.pk, *match_params, segment.pk),
+        )
+        joined = cursor.rowcount
+    return joined, left

@@ -1,0 +1,413 @@
+"""The membership engine: set-based, versioned, atomic recomputes."""
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+from django.utils import timezone
+
+from engagement.models import Segment, SegmentMembership, SegmentRun
+from engagement.services import membership
+from engagement.services.segments import segment_create
+from tests.factories import AppCustomerFactory, CustomerFactory
+
+TODAY = dt.date(2026, 11, 28)
+SPEND_OVER_10 = {
+    "version": 1,
+    "any": [{"all": [{"attribute": "store_spend", "operator": "gt", "value": 10}]}],
+}
+
+
+def spender(app, spend, **customer):
+    return AppCustomerFactory(
+        app=app, customer=CustomerFactory(store_spend=Decimal(spend), **customer)
+    ).customer
+
+
+def members(segment):
+    return set(
+        SegmentMembership.objects.filter(segment=segment).values_list(
+            "customer_id", flat=True
+        )
+    )
+
+
+def recompute(segment, trigger=SegmentRun.Trigger.SUPPORT):
+    version = membership.segment_request_recompute(
+        segment=segment, trigger=trigger, enqueue=False
+    )
+    return membership.segment_recompute(
+        segment_id=segment.pk, version=version, trigger=trigger, today=TODAY
+    )
+
+
+@pytest.fixture
+def segment(partner, app, editor):
+    return segment_create(
+        partner=partner, app=app, name="Spenders", definition=SPEND_OVER_10, user=editor
+    )
+
+
+@pytest.mark.django_db
+def test_first_computation_inserts_the_matching_members_and_records_the_run(
+    segment, app, settings
+):
+    settings.SEGMENT_MIN_SIZE = 2
+    rich = [spender(app, "20"), spender(app, "11")]
+    spender(app, "5")
+    spender(app, "50", authenticated=False)  # not eligible
+    run = recompute(segment)
+    segment.refresh_from_db()
+    assert members(segment) == {c.pk for c in rich}
+    assert (run.member_count, run.joined, run.left, run.eligible_count) == (2, 2, 0, 3)
+    assert segment.status == Segment.Status.ACTIVE
+    assert segment.member_count == 2
+    assert segment.eligible_count == 3
+    assert segment.version == segment.pending_version
+    assert segment.computed_at is not None
+    assert run.error == ""
+    assert run.finished_at >= run.started_at
+
+
+@pytest.mark.django_db
+def test_recompute_adds_customers_who_now_match_and_drops_those_who_no_longer_do(
+    segment, app
+):
+    stays, leaves = spender(app, "20"), spender(app, "30")
+    joins = spender(app, "1")
+    recompute(segment)
+    leaves.store_spend = Decimal("3")
+    leaves.save()
+    joins.store_spend = Decimal("99")
+    joins.save()
+    run = recompute(segment)
+    assert members(segment) == {stays.pk, joins.pk}
+    assert (run.joined, run.left, run.member_count) == (1, 1, 2)
+
+
+@pytest.mark.django_db
+def test_a_recompute_with_no_data_change_writes_no_membership_row(segment, app):
+    for spend in ("20", "30", "40"):
+        spender(app, spend)
+    recompute(segment)
+    before = list(SegmentMembership.objects.filter(segment=segment).values_list())
+    run = recompute(segment)
+    assert (run.joined, run.left) == (0, 0)
+    assert (
+        list(SegmentMembership.objects.filter(segment=segment).values_list()) == before
+    )
+
+
+@pytest.mark.django_db
+def test_rerunning_an_applied_version_changes_nothing(segment, app):
+    spender(app, "20")
+    version = membership.segment_request_recompute(
+        segment=segment, trigger="save", enqueue=False
+    )
+    assert membership.segment_recompute(segment_id=segment.pk, version=version)
+    runs = SegmentRun.objects.count()
+    assert membership.segment_recompute(segment_id=segment.pk, version=version) is None
+    assert SegmentRun.objects.count() == runs
+
+
+@pytest.mark.django_db
+def test_a_stale_task_is_ignored_once_a_newer_version_is_applied(segment, app):
+    customer = spender(app, "20")
+    old = membership.segment_request_recompute(
+        segment=segment, trigger="save", enqueue=False
+    )
+    new = membership.segment_request_recompute(
+        segment=segment, trigger="save", enqueue=False
+    )
+    assert (
+        membership.segment_recompute(segment_id=segment.pk, version=new).version == new
+    )
+    customer.store_spend = Decimal("1")
+    customer.save()
+    assert membership.segment_recompute(segment_id=segment.pk, version=old) is None
+    assert members(segment) == {customer.pk}  # the stale task did not recompute
+
+
+@pytest.mark.django_db
+def test_an_older_task_applies_the_newest_requested_version(segment, app):
+    spender(app, "20")
+    old = membership.segment_request_recompute(
+        segment=segment, trigger="save", enqueue=False
+    )
+    newest = membership.segment_request_recompute(
+        segment=segment, trigger="save", enqueue=False
+    )
+    assert (
+        membership.segment_recompute(segment_id=segment.pk, version=old).version
+        == newest
+    )
+    assert membership.segment_recompute(segment_id=segment.pk, version=newest) is None
+
+
+@pytest.mark.django_db
+def test_a_deleted_segment_is_skipped():
+    assert membership.segment_recompute(segment_id=987654, version=1) is None
+
+
+@pytest.mark.django_db
+def test_a_failure_mid_transaction_keeps_the_previous_membership(
+    segment, app, monkeypatch
+):
+    kept = {spender(app, "20").pk, spender(app, "30").pk}
+    recompute(segment)
+    assert members(segment) == kept
+
+    def broken(*, segment, today):
+        SegmentMembership.objects.filter(segment=segment).delete()  # half done…
+        raise RuntimeError("disk on fire")  # …then the fault
+
+    monkeypatch.setattr(membership, "_apply_diff", broken)
+    run = recompute(segment)
+    segment.refresh_from_db()
+    assert members(segment) == kept
+    assert segment.status == Segment.Status.FAILED
+    assert "disk on fire" in segment.last_error
+    assert run.error == "RuntimeError: disk on fire"
+    assert segment.version < segment.pending_version  # not applied: a retry may
+
+
+@pytest.mark.django_db
+def test_a_transient_database_error_rolls_back_and_propagates_for_a_retry(
+    segment, app, monkeypatch
+):
+    from django.db import OperationalError
+
+    def flaky(*, segment, today):
+        raise OperationalError("connection reset")
+
+    monkeypatch.setattr(membership, "_apply_diff", flaky)
+    with pytest.raises(OperationalError):
+        recompute(segment)
+    segment.refresh_from_db()
+    assert segment.status == Segment.Status.CALCULATING
+    assert not SegmentRun.objects.filter(segment=segment).exists()
+
+
+@pytest.mark.django_db
+def test_status_moves_from_calculating_to_active_inactive_failed_and_back(
+    segment, app, settings, monkeypatch
+):
+    settings.SEGMENT_MIN_SIZE = 2
+    assert segment.status == Segment.Status.CALCULATING
+    spender(app, "20")
+    recompute(segment)
+    segment.refresh_from_db()
+    assert segment.status == Segment.Status.INACTIVE and segment.is_small
+    spender(app, "25")
+    recompute(segment)
+    segment.refresh_from_db()
+    assert segment.status == Segment.Status.ACTIVE and not segment.is_small
+    original = membership._apply_diff
+    monkeypatch.setattr(membership, "_apply_diff", lambda **kw: 1 / 0)
+    recompute(segment)
+    segment.refresh_from_db()
+    assert segment.status == Segment.Status.FAILED
+    assert segment.member_count == 2  # the last good figures stay
+    monkeypatch.setattr(membership, "_apply_diff", original)
+    recompute(segment)
+    segment.refresh_from_db()
+    assert segment.status == Segment.Status.ACTIVE
+    assert segment.last_error == ""
+
+
+@pytest.mark.django_db
+def test_a_failing_segment_does_not_stop_the_others(
+    partner, app, editor, django_capture_on_commit_callbacks
+):
+    good = segment_create(
+        partner=partner, app=app, name="Good", definition=SPEND_OVER_10, user=editor
+    )
+    bad = segment_create(
+        partner=partner, app=app, name="Bad", definition=SPEND_OVER_10, user=editor
+    )
+    Segment.objects.filter(pk=bad.pk).update(definition={"version": 99})  # corrupt
+    customer = spender(app, "20")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert membership.segments_request_due() == 2
+    good.refresh_from_db()
+    bad.refresh_from_db()
+    assert bad.status == Segment.Status.FAILED
+    assert "version" in bad.last_error
+    assert good.status == Segment.Status.INACTIVE
+    assert members(good) == {customer.pk}
+
+
+@pytest.mark.django_db
+def test_saving_a_segment_computes_it_through_the_task(
+    partner, app, editor, django_capture_on_commit_callbacks
+):
+    customer = spender(app, "20")
+    with django_capture_on_commit_callbacks(execute=True):
+        segment = segment_create(
+            partner=partner, app=app, name="Now", definition=SPEND_OVER_10, user=editor
+        )
+    segment.refresh_from_db()
+    assert members(segment) == {customer.pk}
+    assert segment.runs.get().trigger == SegmentRun.Trigger.SAVE
+
+
+@pytest.mark.django_db
+def test_daily_run_enqueues_due_segments_oldest_first(
+    partner, app, editor, monkeypatch
+):
+    now = timezone.now()
+    made = {}
+    for name, computed in [
+        ("fresh", now - dt.timedelta(hours=2)),
+        ("old", now - dt.timedelta(days=3)),
+        ("never", None),
+        ("yesterday", now - dt.timedelta(hours=25)),
+    ]:
+        made[name] = segment_create(
+            partner=partner, app=app, name=name, definition=SPEND_OVER_10, user=editor
+        )
+        Segment.objects.filter(pk=made[name].pk).update(computed_at=computed)
+    sent = []
+    monkeypatch.setattr(
+        membership,
+        "segment_request_recompute",
+        lambda *, segment, trigger, enqueue=True: sent.append((segment.pk, trigger)),
+    )
+    assert membership.segments_request_due(now=now) == 3
+    assert sent == [
+        (made["never"].pk, "schedule"),
+        (made["old"].pk, "schedule"),
+        (made["yesterday"].pk, "schedule"),
+    ]
+
+
+@pytest.mark.django_db
+def test_refresh_is_allowed_once_per_five_minutes(segment):
+    now = timezone.now()
+    membership.segment_refresh(segment=segment, now=now)
+    with pytest.raises(ValidationError) as excinfo:
+        membership.segment_refresh(segment=segment, now=now + dt.timedelta(minutes=4))
+    assert excinfo.value.code == "too_soon"
+    assert "You can refresh it again at" in excinfo.value.messages[0]
+    version = membership.segment_refresh(
+        segment=segment, now=now + dt.timedelta(minutes=5)
+    )
+    assert version == Segment.objects.get(pk=segment.pk).pending_version
+
+
+@pytest.mark.django_db
+def test_daily_schedule_is_a_database_beat_entry_at_two_utc():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(name="Recompute segments daily")
+    assert task.task == "engagement.tasks.segments.segments_recompute_due"
+    assert (task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == (
+        "2",
+        "0",
+        "UTC",
+    )
+    assert task.enabled
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_recomputing_one_segment_at_once_apply_it_once(
+    partner, app, editor, monkeypatch
+):
+    if connection.vendor == "sqlite":
+        pytest.skip("row locks need PostgreSQL; SQLite serialises whole writes")
+    segment = segment_create(
+        partner=partner, app=app, name="Race", definition=SPEND_OVER_10, user=editor
+    )
+    spender(app, "20")
+    version = membership.segment_request_recompute(
+        segment=segment, trigger="save", enqueue=False
+    )
+    inside = threading.Event()
+    original = membership._apply_diff
+
+    def slow(**kwargs):
+        inside.set()
+        threading.Event().wait(1.0)  # hold the row lock while the other arrives
+        return original(**kwargs)
+
+    monkeypatch.setattr(membership, "_apply_diff", slow)
+    results = {}
+
+    def worker(name):
+        try:
+            results[name] = membership.segment_recompute(
+                segment_id=segment.pk, version=version
+            )
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=worker, args=("first",))
+    first.start()
+    inside.wait(5)
+    second = threading.Thread(target=worker, args=("second",))
+    second.start()
+    first.join(10)
+    second.join(10)
+    assert results["first"] is not None
+    assert results["second"] is None
+    assert SegmentRun.objects.filter(segment=segment, version=version).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_definition_that_excludes_every_age_group_computes_an_empty_segment(
+    partner, app, editor
+):
+    AppCustomerFactory(app=app)
+    nobody = {
+        "version": 1,
+        "any": [
+            {
+                "all": [
+                    {
+                        "attribute": "age_group",
+                        "operator": "not_in",
+                        "value": ["18-24", "25-34", "35-49", "50+"],
+                    }
+                ]
+            }
+        ],
+    }
+    segment = segment_create(
+        partner=partner, app=app, name="Nobody", definition=nobody, user=editor
+    )
+    run = recompute(segment)
+    assert run.error == ""
+    assert (run.member_count, run.eligible_count) == (0, 1)
+
+
+@pytest.mark.django_db
+def test_importing_customer_data_recomputes_the_segments_of_the_touched_apps(
+    segment, app, partner, editor, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    from tests.factories import AppFactory
+
+    untouched = segment_create(
+        partner=partner,
+        app=AppFactory(partner=partner),
+        name="Other app",
+        definition=SPEND_OVER_10,
+        user=editor,
+    )
+    data = tmp_path / "customers.csv"
+    data.write_text(
+        "email,authenticated,birth_date,gender,market,store_spend,"
+        "acquired_on,acquisition_type,platform\n"
+        "new@mail.example,true,1990-01-01,female,FR,99,2026-01-05,free,windows11\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("import_customers", str(data), f"--app={app.store_product_id}")
+    segment.refresh_from_db()
+    untouched.refresh_from_db()
+    assert segment.runs.get().trigger == SegmentRun.Trigger.IMPORT
+    assert segment.member_count == 1
+    assert not untouched.runs.exists()
