@@ -1,0 +1,132 @@
+"""Reading addresses from the box and from .csv files."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engagement.services.known_user_groups import (
+    addresses_check,
+    addresses_from_csv,
+    addresses_parse,
+)
+
+LOCAL = st.from_regex(r"[a-z0-9](?:[a-z0-9_+-]{0,10}[a-z0-9])?", fullmatch=True)
+LABEL = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+ADDRESS = st.builds(
+    lambda local, labels, tld, upper: (
+        f"{local}@{'.'.join(labels)}.{tld}".upper()
+        if upper
+        else f"{local}@{'.'.join(labels)}.{tld}"
+    ),
+    LOCAL,
+    st.lists(LABEL, min_size=1, max_size=3),
+    st.sampled_from(["com", "fr", "example", "io"]),
+    st.booleans(),
+)
+SEPARATOR = st.lists(
+    st.sampled_from([" ", ",", ";", "\n", "\r\n", "\t"]), min_size=1, max_size=4
+).map("".join)
+
+
+@given(addresses=st.lists(ADDRESS, min_size=1, max_size=30), data=st.data())
+def test_any_addresses_joined_with_any_separators_parse_back_to_the_same_set(
+    addresses, data
+):
+    text = data.draw(SEPARATOR)  # leading separators
+    for address in addresses:
+        text += address + data.draw(SEPARATOR)
+    parsed = addresses_parse(text)
+    assert parsed.invalid == []
+    assert set(parsed.addresses) == {a.lower() for a in addresses}
+    assert parsed.duplicates == len(addresses) - len(parsed.addresses)
+
+
+def test_addresses_are_trimmed_lower_cased_and_deduplicated_in_order():
+    parsed = addresses_parse("  B@Mail.Example ,a@mail.example;;b@mail.example\n\n")
+    assert parsed.addresses == ["b@mail.example", "a@mail.example"]
+    assert parsed.duplicates == 1
+
+
+def test_every_invalid_address_is_listed_with_its_position():
+    parsed = addresses_parse("ok@mail.example nope also@bad second@mail.example x@")
+    assert parsed.invalid == [(2, "nope"), (3, "also@bad"), (5, "x@")]
+    with pytest.raises(ValidationError) as excinfo:
+        addresses_check(parsed)
+    assert excinfo.value.messages == [
+        "address 2: “nope” is not a valid e-mail address",
+        "address 3: “also@bad” is not a valid e-mail address",
+        "address 5: “x@” is not a valid e-mail address",
+    ]
+
+
+def test_only_the_first_fifty_invalid_addresses_are_listed_then_a_count():
+    parsed = addresses_parse(" ".join(f"bad{i}" for i in range(75)))
+    with pytest.raises(ValidationError) as excinfo:
+        addresses_check(parsed)
+    messages = excinfo.value.messages
+    assert len(messages) == 51
+    assert messages[-1] == "…and 25 more invalid addresses."
+
+
+@pytest.mark.parametrize(
+    "count, ok", [(0, False), (1, True), (10_000, True), (10_001, False)]
+)
+def test_a_group_holds_one_to_ten_thousand_addresses(count, ok):
+    parsed = addresses_parse(" ".join(f"user{i}@mail.example" for i in range(count)))
+    if ok:
+        assert len(addresses_check(parsed)) == count
+    else:
+        with pytest.raises(ValidationError) as excinfo:
+            addresses_check(parsed)
+        message = excinfo.value.messages[0]
+        assert (
+            "at least one" in message
+            if count == 0
+            else "at most 10,000 addresses; this list has 10,001" in message
+        )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"email\r\nA@mail.example\r\nb@mail.example\r\n",  # Excel, CRLF
+        b"\xef\xbb\xbfEmail\na@mail.example\nb@mail.example\n",  # BOM, any case
+        b"name;EMAIL\nAnn;a@mail.example\nBob;b@mail.example\n",  # semicolons
+        b"a@mail.example\nb@mail.example\n",  # no header
+        b'"a@mail.example","Ann, A."\n\n\n"b@mail.example","Bob"\n',  # quoted
+        b"\n\nemail\n\na@mail.example\n,\nb@mail.example\n\n",  # blank lines
+        b"email,status\na@mail.example,member\nb@mail.example,pending\n",
+    ],
+)
+def test_csv_variants_read_the_same_addresses(content):
+    parsed = addresses_from_csv(content)
+    assert parsed.invalid == []
+    assert parsed.addresses == ["a@mail.example", "b@mail.example"]
+
+
+def test_an_escaped_formula_cell_reads_back_as_written():
+    parsed = addresses_from_csv(b"email\n'=cmd@mail.example\n'-x@mail.example\n")
+    assert parsed.addresses == ["=cmd@mail.example", "-x@mail.example"]
+
+
+def test_bad_rows_are_reported_by_file_row():
+    parsed = addresses_from_csv(b"email\na@mail.example\nnot-an-address\n")
+    assert parsed.invalid == [(3, "not-an-address")]
+    with pytest.raises(ValidationError, match="row 3: “not-an-address”"):
+        addresses_check(parsed, position_label="row")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "not a text .csv file"),
+        ("email\nzoé@mail.example\n".encode("latin-1"), "not UTF-8"),
+        (b"email\n" + b"a@mail.example\n" * 80_000, "at most 1 MB"),
+        (b'email\n"unterminated\n', "not valid CSV"),
+    ],
+)
+def test_bad_files_get_one_clear_error(content, message):
+    with pytest.raises(ValidationError, match=message):
+        addresses_from_csv(content)
