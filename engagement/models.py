@@ -63,6 +63,7 @@ class CustomerGroup(models.Model):
                 F("partner"),
                 Lower("name"),
                 name="customergroup_partner_name_uniq",
+                violation_error_code="name_taken",
                 violation_error_message=_(
                     "Your partner already has a customer group with this name."
                 ),

@@ -60,13 +60,17 @@ def viewer_client(client, viewer):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Each test starts with an empty cache (ids repeat across tests)."""
+def _clean_state():
+    """Each test starts in English with an empty cache: a request in French
+    leaves French active in the thread, and ids repeat across tests."""
     from django.core.cache import cache
+    from django.utils import translation
 
+    translation.activate("en")
     cache.clear()
     yield
     cache.clear()
+    translation.activate("en")
 
 
 @pytest.fixture(autouse=True)

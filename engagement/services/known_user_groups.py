@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -37,6 +37,7 @@ from engagement.models import (
     KnownUserGroupLinkState,
     PersonErasure,
 )
+from engagement.services.groups import customer_group_save
 
 logger = logging.getLogger(__name__)
 
@@ -246,19 +247,7 @@ def known_user_group_create(
         created_by=user,
         updated_by=user,
     )
-    group.full_clean()
-    try:
-        with transaction.atomic():
-            group.save()
-    except IntegrityError as exc:
-        raise ValidationError(
-            {
-                "name": ValidationError(
-                    _("Your partner already has a customer group with this name."),
-                    code="name_taken",
-                )
-            }
-        ) from exc
+    customer_group_save(group)
     KnownUserGroupAddress.objects.bulk_create(
         [KnownUserGroupAddress(group=group, email=email) for email in addresses],
         batch_size=2_000,

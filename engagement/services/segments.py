@@ -11,12 +11,13 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from customers.models import App, Partner
 from engagement import rules
 from engagement.models import Segment, SegmentRun
+from engagement.services.groups import customer_group_save
 from engagement.services.membership import segment_request_recompute
 
 logger = logging.getLogger(__name__)
@@ -31,23 +32,6 @@ def _check_app(*, partner: Partner, app: App) -> None:
                 )
             }
         )
-
-
-def _save(segment: Segment) -> None:
-    """Save after checking the constraints, reporting a taken name on ``name``."""
-    segment.full_clean()
-    try:
-        with transaction.atomic():
-            segment.save()
-    except IntegrityError as exc:  # a concurrent save took the name first
-        raise ValidationError(
-            {
-                "name": ValidationError(
-                    _("Your partner already has a customer group with this name."),
-                    code="name_taken",
-                )
-            }
-        ) from exc
 
 
 @transaction.atomic
@@ -77,7 +61,7 @@ def segment_create(
         created_by=user,
         updated_by=user,
     )
-    _save(segment)
+    customer_group_save(segment)
     segment_request_recompute(
         segment=segment, trigger=SegmentRun.Trigger.SAVE, enqueue=enqueue
     )
@@ -107,7 +91,7 @@ def segment_update(
     segment.app = app
     segment.definition = definition
     segment.updated_by = user
-    _save(segment)
+    customer_group_save(segment)
     if recompute:
         segment_request_recompute(segment=segment, trigger=SegmentRun.Trigger.SAVE)
     logger.info("segment_updated segment=%s recompute=%s", segment.pk, recompute)

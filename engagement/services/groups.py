@@ -1,0 +1,40 @@
+"""What saving any kind of customer group shares: a valid, unique name."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from engagement.models import CustomerGroup
+
+
+def _name_taken() -> ValidationError:
+    return ValidationError(
+        {
+            "name": ValidationError(
+                _("Your partner already has a customer group with this name."),
+                code="name_taken",
+            )
+        }
+    )
+
+
+def customer_group_save(group: CustomerGroup) -> None:
+    """Check and save a group; a taken name is reported on ``name``.
+
+    The name is unique per partner across every kind of group (a database
+    constraint on the shared row); a concurrent save that takes the name
+    first is reported the same way.
+    """
+    try:
+        group.full_clean()
+    except ValidationError as exc:
+        if any(e.code == "name_taken" for e in exc.error_dict.get("__all__", [])):
+            raise _name_taken() from exc
+        raise
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError as exc:
+        raise _name_taken() from exc
