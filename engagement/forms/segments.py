@@ -157,11 +157,7 @@ class ConditionForm(forms.Form):
 
     def _raw(self, name: str) -> Any:
         if self.is_bound:
-            key = self.add_prefix(name)
-            if name == "value" and hasattr(self.data, "getlist"):
-                values = self.data.getlist(key)
-                return values if len(values) > 1 else (values[0] if values else "")
-            return self.data.get(key)
+            return self.data.get(self.add_prefix(name))
         return self.initial.get(name)
 
     def _set_value_widgets(self) -> None:

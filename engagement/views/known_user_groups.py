@@ -126,11 +126,7 @@ def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(
                     request,
                     _("Saved: %(added)s added, %(removed)s removed, %(kept)s kept.")
-                    % {
-                        "added": change.added,
-                        "removed": change.removed,
-                        "kept": change.kept,
-                    },
+                    % vars(change),
                 )
                 return redirect(group)
         status = 400
@@ -172,11 +168,7 @@ def known_user_group_import(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(
                     request,
                     _("Imported: %(added)s added, %(removed)s removed, %(kept)s kept.")
-                    % {
-                        "added": change.added,
-                        "removed": change.removed,
-                        "kept": change.kept,
-                    },
+                    % vars(change),
                 )
                 return redirect(group)
         else:
