@@ -1,6 +1,7 @@
 """Known user groups: create, edit, import, export, matching, erasure, scope."""
 
 import csv
+import datetime as dt
 import io
 from io import StringIO
 
@@ -10,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Customer
 from engagement.models import KnownUserGroup, KnownUserGroupAddress, PersonErasure
@@ -33,6 +35,13 @@ def emails_of(group):
 
 def csv_upload(content: bytes, name="list.csv"):
     return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def link(**kwargs):
+    """One linker pass, late enough that customers just written are due."""
+    return services.known_user_groups_link_changed(
+        now=timezone.now() + dt.timedelta(minutes=1), **kwargs
+    )
 
 
 @pytest.fixture
@@ -59,36 +68,57 @@ def test_saving_links_authenticated_customers_only(partner):
 
 
 def test_late_linking_catches_customers_who_sign_in_or_arrive_later(group, partner):
-    services.known_user_groups_link_changed()  # the watermark catches up
+    link()  # the watermark catches up
     bob = CustomerFactory(email="bob@mail.example", authenticated=False)
-    services.known_user_groups_link_changed()
+    link()
     group.refresh_from_db()
     assert group.member_count == 1
     bob.authenticated = True
     bob.save()
-    assert services.known_user_groups_link_changed() == 1
+    assert link() == 1
     group.refresh_from_db()
     assert group.member_count == 2
     ann = Customer.objects.get(email="ann@mail.example")
     ann.authenticated = False
     ann.save()
-    services.known_user_groups_link_changed()
+    link()
     group.refresh_from_db()
     assert group.member_count == 1
     assert not group.addresses.get(email="ann@mail.example").is_member
+
+
+def test_the_linker_leaves_customers_written_moments_ago_for_the_next_pass(group):
+    link()
+    CustomerFactory(email="bob@mail.example")
+    assert services.known_user_groups_link_changed(now=timezone.now()) == 0
+    assert link() == 1
+    group.refresh_from_db()
+    assert group.member_count == 2
+
+
+def test_importing_customers_links_their_addresses_at_once(group, tmp_path):
+    from django.core.management import call_command
+
+    data = tmp_path / "customers.csv"
+    data.write_text(
+        "email,authenticated,gender,market\nbob@mail.example,true,male,FR\n"
+    )
+    call_command("import_customers", str(data), stdout=StringIO())
+    group.refresh_from_db()
+    assert group.member_count == 2
 
 
 def test_the_linker_works_in_batches_without_skipping_anyone(partner):
     group = known_user_group(
         partner=partner, emails=[f"u{i}@mail.example" for i in range(7)]
     )
-    services.known_user_groups_link_changed()
+    link()
     for i in range(7):
         CustomerFactory(email=f"u{i}@mail.example")
-    assert services.known_user_groups_link_changed(batch_size=3) == 7
+    assert link(batch_size=3) == 7
     group.refresh_from_db()
     assert group.member_count == 7
-    assert services.known_user_groups_link_changed(batch_size=3) == 0
+    assert link(batch_size=3) == 0
 
 
 def test_update_replaces_the_addresses_and_reports_the_change(group):
@@ -140,7 +170,7 @@ def test_export_escapes_formula_cells_and_round_trips(partner):
         ],
     )
     CustomerFactory(email="z@mail.example")
-    services.known_user_groups_link_changed()
+    link()
     rows = list(services.known_user_group_export_rows(group=group))
     assert rows[0] == ["email", "status"]
     assert rows[1:] == [
@@ -195,13 +225,15 @@ MANY = [f"customer{i}@mail.example" for i in range(10_000)]
 
 
 def bulk_statements(rows: int) -> int:
-    """INSERT statements bulk_create needs for ``rows`` addresses here: SQLite
-    caps the parameters of a statement, PostgreSQL takes 2,000 rows each."""
+    """Statements that grow with ``rows`` here: customer lookups and INSERTs.
+    SQLite caps the parameters of a statement; PostgreSQL takes 2,000 rows
+    an INSERT and every lookup at once."""
     from django.db import connection
 
     fields = KnownUserGroupAddress._meta.concrete_fields
-    per_statement = min(2_000, connection.ops.bulk_batch_size(fields, [None] * rows))
-    return -(-rows // per_statement)
+    per_insert = min(2_000, connection.ops.bulk_batch_size(fields, [None] * rows))
+    per_lookup = connection.ops.bulk_batch_size(["email"], [None] * rows) or rows
+    return -(-rows // per_insert) + -(-rows // per_lookup)
 
 
 def test_saving_ten_thousand_addresses_runs_a_bounded_number_of_queries(
