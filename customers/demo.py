@@ -111,8 +111,12 @@ APP_CUSTOMER_FIELDS = (
 # 50,000 customers (~85,000 app customers) a chunk: ~10 MB of COPY text, and
 # 1M customers load in ~20 chunks; larger chunks saved nothing measurable.
 CHUNK_SIZE = 50_000
-# SQLite: 20,000 customers and their app customers insert in ~2 s at 1,000 a
-# batch; Django caps the batch further by the backend's parameter limit.
+# Below this many customers, keys and indexes are kept up to date during the
+# load: it costs a few seconds at most, and leaves the tables readable by other
+# sessions meanwhile (dropping keys locks them until commit).
+BULK_LOAD_MIN_ROWS = 100_000
+# SQLite: 20,000 customers and their ~36,000 app customers take ~10 s, nearly
+# all of it bulk_create's work per value; batches of 250 to 2,000 measure alike.
 BULK_CREATE_BATCH_SIZE = 1_000
 
 ACQUISITION_DAYS = 730
@@ -225,6 +229,8 @@ class DemoUser:
 
 @dataclass
 class DemoSummary:
+    """What a seed did: row counts, the demo apps and logins, seconds taken."""
+
     customers: int = 0
     app_customers: int = 0
     deleted_customers: int = 0
@@ -393,12 +399,6 @@ def _demo_users_upsert(
     return users
 
 
-# Below this, keeping keys and indexes costs seconds at most, and the seed may
-# share its transaction with rows written earlier (tests), whose pending
-# checks forbid altering the tables.
-BULK_LOAD_MIN_ROWS = 100_000
-
-
 def _bulk_load_pays(*, count: int, using: str) -> bool:
     """Return whether to drop keys and indexes while loading ``count`` customers.
 
@@ -421,13 +421,13 @@ def _keys_and_indexes_dropped(
     using: str,
     log: Callable[[str], None],
 ) -> Iterator[None]:
-    """Drop the foreign keys from and to these models' tables and their
-    indexes but the primary keys; re-create them all on exit (PostgreSQL).
+    """Drop the keys and indexes of these models' tables; re-create them on exit.
 
-    PostgreSQL's advice for bulk loads. At 1M customers and 1.7M app
-    customers, COPY takes ~20 s instead of ~60 s, the re-created indexes
-    ~27 s, and checking each key in one pass ~3 s instead of ~26 s of
-    deferred row-by-row checks at commit (~13 s more for deleting 1M
+    On PostgreSQL, drops the foreign keys from and to the tables and every
+    index but the primary keys, as its advice for bulk loads goes. At 1M
+    customers and 1.7M app customers, COPY takes ~20 s instead of ~60 s, the
+    re-created indexes ~25 s, and checking each key in one pass ~3 s instead
+    of ~26 s of row-by-row checks at commit (~13 s more for deleting 1M
     customers). Call inside a transaction: on error its rollback restores
     them, and other sessions wait for the tables instead of seeing them bare.
     """
@@ -476,6 +476,9 @@ def _keys_and_indexes_dropped(
                 cursor.execute(f"DROP INDEX {index}")
     log(f"Dropped {len(foreign_keys)} foreign keys and {len(indexes)} indexes")
     yield
+    # The load's own writes may have left checks pending too (an UPDATE of a
+    # row inserted earlier in the transaction queues one for its other keys).
+    connection.check_constraints()
     with connection.cursor() as cursor:
         for table, _, constraint, index_definition, definition in indexes:
             if constraint:
@@ -923,8 +926,8 @@ def _chunks_copy(*, chunks: Iterator[Chunk], using: str) -> Iterator[tuple[int, 
     """COPY each chunk into PostgreSQL; yield the numbers of rows of each.
 
     The next chunk is drawn (and joined into COPY text) in a thread while
-    PostgreSQL ingests this one: at 1M customers, ~16 s of drawing overlaps
-    ~60 s of COPY, on the machine's other core.
+    PostgreSQL ingests this one, on the machine's other core: at 1M customers,
+    ~16 s of drawing overlaps ~20 s of COPY.
     """
     texts = (
         (

@@ -6,10 +6,13 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import Count, Sum
 
+from customers import demo
 from customers.demo import DEMO_EMAIL_SUFFIX, demo_store_product_id
 from customers.models import App, AppCustomer, Customer, PartnerMembership
-from tests.factories import CustomerFactory
+from tests.factories import AppCustomerFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +168,114 @@ def test_demo_groups_are_created_computed_and_kept_on_a_rerun():
     assert Segment.objects.filter(partner__name="Demo Studio").count() == 4
     group.refresh_from_db()
     assert group.member_count == group.addresses.filter(customer__isnull=False).count()
+
+
+def test_demo_emails_are_lower_case_unique_and_under_the_demo_domain():
+    seed("--customers=300")
+    emails = list(Customer.objects.values_list("email", flat=True))
+    assert len(emails) == len(set(emails)) == 300
+    assert all(e == e.lower() and e.endswith(DEMO_EMAIL_SUFFIX) for e in emails)
+
+
+def test_facts_are_consistent_with_each_other():
+    seed("--customers=400")
+    today = dt.date.fromisoformat(TODAY)
+    app_spend = dict(
+        Customer.objects.annotate(total=Sum("app_customers__app_spend")).values_list(
+            "pk", "total"
+        )
+    )
+    for customer in Customer.objects.annotate(apps=Count("app_customers")):
+        assert customer.store_spend >= app_spend[customer.pk]
+        assert customer.store_acquisition_count >= customer.apps >= 1
+        assert (customer.store_purchase_count > 0) == (customer.store_spend > 0)
+    for row in AppCustomer.objects.all():
+        assert today - dt.timedelta(days=730) < row.acquired_on <= today
+        if row.store_page_viewed_on is not None:
+            assert row.store_page_viewed_on <= row.acquired_on
+        if row.last_active_on is None or row.last_active_on < today - dt.timedelta(
+            days=30
+        ):
+            assert row.sessions_30d == 0
+        else:
+            assert row.acquired_on <= row.last_active_on <= today
+        assert row.rating is None or 1 <= row.rating <= 5
+        assert row.churn_score is None or 0 <= row.churn_score <= 1
+
+
+def test_rerunning_with_fewer_apps_empties_the_apps_left_out():
+    seed("--customers=200", "--apps=4")
+    star_courier = App.objects.get(
+        store_product_id=demo_store_product_id(name="Star Courier")
+    )
+    assert AppCustomer.objects.filter(app=star_courier).exists()
+    seed("--customers=200", "--apps=2")
+    assert App.objects.filter(pk=star_courier.pk).exists()
+    assert not AppCustomer.objects.filter(app=star_courier).exists()
+
+
+def test_seeding_next_to_a_larger_customer_base_keeps_it_whole():
+    kept = AppCustomerFactory.create_batch(40)
+    seed("--customers=20")
+    assert AppCustomer.objects.filter(pk__in=[row.pk for row in kept]).count() == 40
+    assert Customer.objects.filter(email__endswith=DEMO_EMAIL_SUFFIX).count() == 20
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="keys and indexes are dropped on PG"
+)
+def test_a_bulk_load_puts_back_every_key_and_index(monkeypatch):
+    def schema():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                WHERE conrelid = ANY('{customers_customer,customers_appcustomer,
+                    engagement_segmentmembership}'::regclass[])
+                UNION ALL
+                SELECT indexname, indexdef FROM pg_indexes
+                WHERE tablename IN ('customers_customer', 'customers_appcustomer')
+                ORDER BY 1, 2
+                """
+            )
+            return cursor.fetchall()
+
+    monkeypatch.setattr(demo, "BULK_LOAD_MIN_ROWS", 0)
+    before = schema()
+    # Rows written earlier in the same transaction leave checks pending.
+    outsider = AppCustomerFactory()
+    out = seed("--customers=300")
+    assert "Dropped 3 foreign keys and 6 indexes" in out
+    seed("--customers=300", "--seed=2")  # memberships and addresses now refer
+    assert schema() == before
+    assert AppCustomer.objects.filter(pk=outsider.pk).exists()
+
+
+def test_prefetching_hands_over_items_in_order_and_reraises_errors():
+    assert list(demo._prefetched(iter(range(5)))) == [0, 1, 2, 3, 4]
+
+    def failing():
+        yield 1
+        raise RuntimeError("drawing failed")
+
+    items = demo._prefetched(failing())
+    assert next(items) == 1
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        next(items)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_postgresql_receives_the_rows_by_copy(monkeypatch):
+    copied = []
+    text_copy = demo._text_copy
+
+    def spy(*, model, fields, text, using):
+        copied.append((model, text.count("\n")))
+        text_copy(model=model, fields=fields, text=text, using=using)
+
+    monkeypatch.setattr(demo, "_text_copy", spy)
+    seed("--customers=300")
+    assert copied == [
+        (Customer, 300),
+        (AppCustomer, AppCustomer.objects.count()),
+    ]
