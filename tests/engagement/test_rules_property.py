@@ -89,11 +89,11 @@ def _variant(word: str, case: int, left: str, right: str) -> str:
     return left + cased + right
 
 
-PADDING = st.sampled_from(["", "", " ", "  "])
+PADDING = st.sampled_from(["", "", " ", "  ", "\t", " \n"])
 
 
 def variants(words: list[str]) -> st.SearchStrategy[str]:
-    """A word of the vocabulary in some case, maybe padded with spaces."""
+    """A word of the vocabulary in some case, maybe padded with white space."""
     return st.builds(
         _variant, st.sampled_from(words), st.integers(0, 3), PADDING, PADDING
     )
