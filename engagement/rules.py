@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_countries import countries
 
 from customers.models import App, AppCustomer, Customer
+from customers.numbers import NumberError, json_loads, number_check
 
 VERSION = 1
 MAX_BLOCKS = 20
@@ -66,6 +66,7 @@ MIN_AGE = 17
 MAX_JSON_BYTES = 256 * 1024
 MAX_INT = 2_147_483_647  # PostgreSQL integer
 MAX_MONEY = Decimal("10000000000")  # the model's 12 digits with 2 decimals
+CENT = Decimal("0.01")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DOMAIN = re.compile(
     r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?",
@@ -451,44 +452,58 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+def _exact(value: Any) -> Decimal | None:
+    """A JSON or Python number as an exact ``Decimal``, or None if it is not
+    a finite number of bounded size (checked before any conversion)."""
+    try:
+        number = number_check(value)
+    except NumberError:
+        return None
+    # Bounded by number_check: str() and Decimal() cost microseconds here.
+    return number if isinstance(number, Decimal) else Decimal(str(number))
+
+
 def _clean_int(attribute: Attribute, value: Any) -> int:
     low, high = attribute.minimum, attribute.maximum
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer() and math.isfinite(value):
-            value = int(value)
-        else:
-            raise _Problem(
-                _("%(label)s must be a whole number from %(low)s to %(high)s")
-                % {
-                    "label": _lower_first(str(attribute.label)),
-                    "low": low,
-                    "high": high,
-                }
-            )
-    if not low <= value <= high:
+    number = _exact(value)
+    if number is None or number != number.to_integral_value():
+        raise _Problem(
+            _("%(label)s must be a whole number from %(low)s to %(high)s")
+            % {
+                "label": _lower_first(str(attribute.label)),
+                "low": low,
+                "high": high,
+            }
+        )
+    if not low <= number <= high:
         raise _Problem(
             _("%(label)s must be %(low)s–%(high)s")
             % {"label": _lower_first(str(attribute.label)), "low": low, "high": high}
         )
-    return value
+    return int(number)
 
 
 def _clean_decimal(attribute: Attribute, value: Any) -> int | float:
+    """An amount: a finite number from 0 below the maximum, at most 2 decimals.
+
+    Floats and ints come back as they are (``-0.0`` as 0); an exact
+    ``Decimal`` (the editor, the JSON import) as an int when whole, else the
+    float that prints as it.
+    """
     message = _(
         "%(label)s must be an amount from 0 to %(high)s with at most 2 decimals"
     ) % {
         "label": _lower_first(str(attribute.label)),
         "high": f"{attribute.maximum:,.0f}",
     }
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    number = _exact(value)
+    if number is None or not attribute.minimum <= number < attribute.maximum:
         raise _Problem(message)
-    if isinstance(value, float) and not math.isfinite(value):
+    # Exact: below 10**10, cents need 12 digits of the context's 28.
+    if number != number.quantize(CENT):
         raise _Problem(message)
-    # Range before str(): str() of a huge int raises.
-    if not (attribute.minimum <= value < attribute.maximum):
-        raise _Problem(message)
-    if Decimal(str(value)).as_tuple().exponent < -2:
-        raise _Problem(message)
+    if isinstance(value, Decimal):
+        return int(number) if number == number.to_integral_value() else float(number)
     return value or 0  # -0.0 is 0
 
 
@@ -643,7 +658,7 @@ def _short_repr(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**40:
         return _("a number with too many digits")
     try:
-        text = json.dumps(value)
+        text = str(value) if isinstance(value, Decimal) else json.dumps(value)
     except (TypeError, ValueError, RecursionError):
         try:
             text = repr(value)
@@ -736,8 +751,11 @@ def definition_parse_json(text: str | bytes) -> dict[str, Any]:
     """Parse and validate a definition from JSON text (a file, a form field).
 
     Raises ``ValidationError`` for text that is too large, not UTF-8, not
-    JSON (NaN and Infinity included), nested beyond reason, or not a valid
-    definition.
+    JSON (NaN and Infinity included), nested beyond reason, holding a number
+    that ``customers.numbers`` refuses (checked on its text, before any
+    conversion), or not a valid definition. Numbers with a point or an
+    exponent are read exactly (``Decimal``), so ``0.999999999999999999`` is
+    not taken for 1.
     """
     if len(text) > MAX_JSON_BYTES:
         raise ValidationError(
@@ -759,7 +777,13 @@ def definition_parse_json(text: str | bytes) -> dict[str, Any]:
         raise ValueError(name)
 
     try:
-        data = json.loads(text, parse_constant=reject_constant)
+        data = json_loads(text, parse_constant=reject_constant)
+    except NumberError as exc:
+        raise ValidationError(
+            _("The definition holds a number that cannot be read: %(problem)s.")
+            % {"problem": exc},
+            code="bad_number",
+        ) from exc
     except (ValueError, RecursionError) as exc:
         raise ValidationError(
             _("The definition is not valid JSON."), code="not_json"

@@ -10,7 +10,6 @@ validates inlines before saving).
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import App, Partner
+from customers.numbers import NumberError, decimal_from_text, int_from_text
 from engagement import rules
 from engagement.rules import ATTRIBUTES, CATEGORIES, OPERATORS, Arity, ValueType
 
@@ -216,6 +216,12 @@ class ConditionForm(forms.Form):
         return self.operator.arity is Arity.PAIR
 
     def _parse_scalar(self, text: Any, field: str) -> Any:
+        """Read one typed value; numbers as ``customers.numbers`` allows.
+
+        Amounts stay exact (``Decimal``) for the rules to check; their shape
+        and size are checked before any conversion, so ``1e999999999`` costs
+        no more than ``10``.
+        """
         attribute = self.attribute
         if isinstance(text, list):
             text = text[0] if text else ""
@@ -224,25 +230,18 @@ class ConditionForm(forms.Form):
             raise ValidationError({field: _("Enter a value.")}, code="required")
         if attribute.type is ValueType.INTEGER or self.operator.arity is Arity.DAYS:
             try:
-                return int(text)
-            except ValueError:
+                return int_from_text(text)
+            except NumberError:
                 raise ValidationError(
                     {field: _("Enter a whole number.")}, code="invalid"
                 ) from None
         if attribute.type is ValueType.DECIMAL:
             try:
-                amount = Decimal(text)
-            except InvalidOperation:
+                return decimal_from_text(text)
+            except NumberError:
                 raise ValidationError(
                     {field: _("Enter an amount such as 10 or 9.99.")}, code="invalid"
                 ) from None
-            if not amount.is_finite():
-                raise ValidationError(
-                    {field: _("Enter an amount such as 10 or 9.99.")}, code="invalid"
-                )
-            return (
-                int(amount) if amount == amount.to_integral_value() else float(amount)
-            )
         if attribute.type is ValueType.BOOLEAN:
             return text == "true"
         return text
@@ -351,7 +350,10 @@ class SegmentEditor:
     def apply(self, action: str, upload: Any = None) -> None:
         """Add or remove a row or block, or import a definition file."""
         name, _sep, arg = action.partition(":")
-        index = int(arg) if arg.isdigit() else -1
+        try:
+            index = int_from_text(arg)
+        except NumberError:
+            index = -1
         blocks = self.block_count
         if name == "add_filter" and 0 <= index < blocks:
             if self._rows_in(index) >= rules.MAX_CONDITIONS:
