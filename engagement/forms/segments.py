@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import App, Partner
+from customers.names import name_clean
 from customers.numbers import NumberError, decimal_from_text, int_from_text
 from engagement import rules
 from engagement.rules import ATTRIBUTES, CATEGORIES, OPERATORS, Arity, ValueType
@@ -42,10 +43,7 @@ class SegmentForm(forms.Form):
         self.fields["app"].queryset = App.objects.for_partner(partner).order_by("name")
 
     def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise ValidationError(_("Enter a group name."), code="blank")
-        return name
+        return name_clean(self.cleaned_data["name"])
 
 
 def _category_of(attribute_key: str) -> str:
