@@ -14,7 +14,10 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
 from django.http import QueryDict
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,6 +31,40 @@ ROW_FIELDS = ("block", "category", "attribute", "operator", "value", "value_to")
 LIST_SEPARATORS = re.compile(r"[,;\n\r]+")
 BOOLEAN_CHOICES = [("true", gettext_lazy("Yes")), ("false", gettext_lazy("No"))]
 MAX_ROWS = rules.MAX_BLOCKS * rules.MAX_CONDITIONS
+
+
+class _QuickOptionsMixin:
+    """Render a select's options in one pass of Python.
+
+    Django renders each option through its own template, about 0.1 ms an
+    option: the largest definition (400 filters, each a list of the 249
+    markets) took 14 s of CPU to show. Here it is one ``format_html`` an
+    option.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if str(key) in chosen else "", label)
+                for key, label in self.choices
+            ),
+        )
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        final_attrs["multiple"] = self.allow_multiple_selected
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(final_attrs), options
+        )
+
+
+class QuickSelect(_QuickOptionsMixin, forms.Select):
+    pass
+
+
+class QuickSelectMultiple(_QuickOptionsMixin, forms.SelectMultiple):
+    pass
 
 
 class SegmentForm(forms.Form):
@@ -167,7 +204,7 @@ class ConditionForm(forms.Form):
                 label=value.label,
                 required=False,
                 choices=[(k, str(v)) for k, v in attribute.choices().items()],
-                widget=forms.SelectMultiple(
+                widget=QuickSelectMultiple(
                     attrs={
                         "class": "form-select form-select-sm condition-value",
                         "size": 4,
@@ -180,7 +217,7 @@ class ConditionForm(forms.Form):
                 if attribute.type is ValueType.BOOLEAN
                 else [(k, str(v)) for k, v in attribute.choices().items()]
             )
-            value.widget = forms.Select(
+            value.widget = QuickSelect(
                 choices=choices,
                 attrs={"class": "form-select form-select-sm condition-value"},
             )

@@ -7,11 +7,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
 from engagement import rules
 from engagement.forms.segments import SegmentEditor
@@ -109,7 +111,35 @@ def _render_editor(
     return render(request, "engagement/segments/editor.html", context, status=status)
 
 
+def _editor_too_big(
+    request: HttpRequest, message: str, pk: int | None = None
+) -> HttpResponse:
+    """The editor as it was before a POST too big to read, with the message."""
+    if not request.membership.can_edit:
+        raise PermissionDenied(_("Viewers cannot change customer groups."))
+    segment = _get_segment(request, pk) if pk is not None else None
+    editor = SegmentEditor.from_definition(
+        partner=request.partner,
+        definition=rules.definition_validate(segment.definition) if segment else None,
+        initial={"name": segment.name, "app": segment.app} if segment else None,
+    )
+    if request.htmx:
+        editor.message = message
+    else:
+        form_refuse(editor.form, message)
+    return _render_editor(
+        request, segment=segment, editor=editor, partial=True, status=413
+    )
+
+
+def _estimate_too_big(request: HttpRequest, message: str) -> HttpResponse:
+    return HttpResponse(
+        format_html('<span class="text-danger">{}</span>', message), status=413
+    )
+
+
 @partner_view()
+@post_size_checked(_editor_too_big)
 def segment_create(request: HttpRequest) -> HttpResponse:
     """New segment: blank, copied from a template (?template=slug)."""
     if request.method == "POST":
@@ -150,6 +180,7 @@ def segment_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @partner_view()
+@post_size_checked(_editor_too_big)
 def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a segment; viewers see the editor read-only."""
     segment = _get_segment(request, pk)
@@ -166,6 +197,7 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @partner_view()
 @require_POST
+@post_size_checked(_estimate_too_big)
 def segment_estimate(request: HttpRequest) -> HttpResponse:
     """The live size estimate of the editor's current conditions (htmx)."""
     editor = SegmentEditor.from_post(partner=request.partner, data=request.POST)
