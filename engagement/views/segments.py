@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from config.statement_timeout import is_statement_timeout
 from customers.scope import partner_view
 from engagement import rules
 from engagement.forms.segments import SegmentEditor
@@ -171,7 +173,16 @@ def segment_estimate(request: HttpRequest) -> HttpResponse:
     editor = SegmentEditor.from_post(partner=request.partner, data=request.POST)
     app = editor.form.fields["app"].queryset.filter(pk=request.POST.get("app")).first()
     definition = editor.valid_definition() if app else None
-    estimate = estimate_segment(app=app, definition=definition) if definition else None
+    try:
+        estimate = (
+            estimate_segment(app=app, definition=definition) if definition else None
+        )
+    except OperationalError as exc:
+        if not is_statement_timeout(exc):
+            raise
+        return render(
+            request, "engagement/segments/_estimate.html", {"timed_out": True}
+        )
     return render(
         request,
         "engagement/segments/_estimate.html",
