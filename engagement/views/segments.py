@@ -41,7 +41,11 @@ def _editor(request: HttpRequest, *, segment: Segment | None, editor: SegmentEdi
     action = request.POST.get("action", "save")
     if action != "save":
         editor.apply(action, upload=request.FILES.get("definition_file"))
-        return _render_editor(request, segment=segment, editor=editor, partial=True)
+        name, _sep, index = action.partition(":")
+        row = int(index) if name == "refresh_row" and index.isdigit() else None
+        return _render_editor(
+            request, segment=segment, editor=editor, partial=True, row=row
+        )
     if editor.is_valid():
         data = editor.form.cleaned_data
         try:
@@ -93,8 +97,12 @@ def _render_editor(
     segment: Segment | None,
     editor: SegmentEditor,
     partial: bool = False,
+    row: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """Render the editor; for htmx, only the conditions, or only ``row``
+    (after its selects changed: the rest of the form is left as the partner
+    has it) with the definition text."""
     text, complete = editor.preview()
     context = {
         "segment": segment,
@@ -104,9 +112,15 @@ def _render_editor(
         "readonly": not request.membership.can_edit,
     }
     if partial and request.htmx:
-        response = render(
-            request, "engagement/segments/_conditions.html", context, status=status
-        )
+        template = "engagement/segments/_conditions.html"
+        if row is not None and row < len(editor.formset.forms):
+            template = "engagement/segments/_condition_row_refresh.html"
+            context.update(
+                index=row,
+                form=editor.formset.forms[row],
+                number=editor.row_number(row),
+            )
+        response = render(request, template, context, status=status)
         return trigger_client_event(response, "conditions-updated")
     return render(request, "engagement/segments/editor.html", context, status=status)
 
