@@ -27,7 +27,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import AppCustomer
+from customers.models import AppCustomer, Customer
 from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.services import membership
 from engagement.services.segments import segment_create
@@ -577,3 +577,37 @@ def test_a_worker_killed_mid_recompute_is_recovered_by_the_sweeper(
     runs = segment.runs.count()
     assert membership.segment_recompute(segment_id=segment.pk, version=1) is None
     assert segment.runs.count() == runs
+
+
+# --- Known user groups: the linker's watermark --------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_linker_waits_for_a_long_transaction_that_wrote_customers(partner):
+    """An import runs in one transaction, for minutes when it is large: the
+    customers it stamped at its start become visible only when it commits.
+    The linker must not move its watermark past them meanwhile, even when
+    another writer commits later customers (the import's own link after its
+    commit is no guarantee: its process may die first)."""
+    from engagement.services import known_user_groups as linking
+    from tests.factories import known_user_group
+
+    require_postgresql()
+    group = known_user_group(
+        partner=partner, emails=["slow@mail.example", "quick@mail.example"]
+    )
+    later = timezone.now() + dt.timedelta(minutes=5)  # the lag is long past
+    linking.known_user_groups_link_changed(now=later)
+    with psycopg.connect(database_url()) as importer:
+        importer.execute(
+            f"INSERT INTO {Customer._meta.db_table} (email, authenticated, gender,"
+            " market, store_purchase_count, store_acquisition_count, store_spend,"
+            " created_at, updated_at) VALUES ('slow@mail.example', true, 'male',"
+            " 'FR', 0, 0, 0, now(), now())"
+        )
+        CustomerFactory(email="quick@mail.example", authenticated=True)
+        linking.known_user_groups_link_changed(now=later)
+        importer.commit()
+    linking.known_user_groups_link_changed(now=later + dt.timedelta(minutes=1))
+    group.refresh_from_db()
+    assert group.member_count == 2
