@@ -197,9 +197,11 @@ def celery_publishing_to(url: str):
 
 
 def _drop_broker_connections(celery_app) -> None:
-    """Forget pooled broker connections, so the next publish connects to the
-    broker now configured."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    """Close and forget every pooled broker connection and producer (kombu
+    keeps them in global pools, one per broker), so the next publish, eager
+    ones too, connects to the broker now configured."""
+    from kombu import pools
+
+    pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
