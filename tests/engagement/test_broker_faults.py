@@ -409,7 +409,8 @@ def test_the_sweeper_is_a_database_beat_entry_every_minute():
 # --- Settings ------------------------------------------------------------------
 
 
-def test_redis_keeps_a_task_unacknowledged_longer_than_the_longest_task_runs():
+def transport_options(broker_url: str) -> dict:
+    """The broker transport options the settings give for ``broker_url``."""
     shown = subprocess.run(
         [
             sys.executable,
@@ -422,17 +423,27 @@ def test_redis_keeps_a_task_unacknowledged_longer_than_the_longest_task_runs():
         env={
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
-            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+            "CELERY_BROKER_URL": broker_url,
         },
         capture_output=True,
         text=True,
         check=True,
     )
-    options = json.loads(shown.stdout.strip().splitlines()[-1])
+    return json.loads(shown.stdout.strip().splitlines()[-1])
+
+
+def test_redis_keeps_a_task_unacknowledged_longer_than_the_longest_task_runs():
+    options = transport_options("redis://127.0.0.1:6379/0")
     recompute = segment_tasks.segment_recompute_task
     longest_wait = recompute.retry_backoff_max + recompute.time_limit
     assert options["visibility_timeout"] > longest_wait
     assert options["socket_timeout"] and options["socket_connect_timeout"]
+
+
+def test_the_filesystem_broker_keeps_its_own_options():
+    options = transport_options("filesystem://")
+    assert options["data_folder_in"] == options["data_folder_out"]
+    assert "visibility_timeout" not in options
 
 
 # --- Real workers (PostgreSQL, marked broker) -----------------------------------
