@@ -185,6 +185,26 @@ _CELERY_CONTROL_DIR = VAR_DIR / "celery" / "control"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or env.str(
     "REDIS_URL", default="filesystem://"
 )
+# Redis transport options (README, "When the broker or a worker fails"):
+# - visibility_timeout: Redis keeps a delivered task in its "unacked" set
+#   until the worker acknowledges it (acks_late: after it ran) and hands it
+#   to another worker once it is older than this. Kombu's default, one hour,
+#   is how long a killed worker's recompute used to stall. It must exceed
+#   the longest a task may legitimately stay unacknowledged, or Redis
+#   redelivers a task that is still running: a recompute's hard time limit
+#   (16 min) plus its longest retry countdown (10 min), both in
+#   engagement/tasks/segments.py; the segment sweeper recovers most lost
+#   tasks long before.
+# - socket timeouts: a publish to a Redis that is down or stopped answering
+#   fails in seconds (the sweeper sends it later) instead of holding the web
+#   request. Measured: a stopped Redis refuses in ~0.3 s, a frozen one
+#   (SIGSTOP) times out in ~5 s; without them a frozen Redis held the save
+#   forever. An unreachable host costs at most three 3 s connects.
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 30 * 60,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for folder in (_CELERY_QUEUE_DIR, _CELERY_PROCESSED_DIR, _CELERY_CONTROL_DIR):
         folder.mkdir(parents=True, exist_ok=True)
@@ -195,6 +215,22 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "control_folder": str(_CELERY_CONTROL_DIR),
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
+# A publish that fails is tried twice more, 0.25 s apart, then given up: the
+# request is saved and the sweeper sends it (Celery's default waits longer
+# between four attempts).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.25,
+    "interval_max": 0.25,
+}
+# A segment whose requested recompute is not applied this long after the
+# request is asked for again by the sweeper (engagement.services.membership).
+# Longer than a task normally waits in the queue; short enough that a
+# lost request shows within minutes.
+SEGMENT_SWEEP_GRACE_SECONDS = env.int("SEGMENT_SWEEP_GRACE_SECONDS", default=300)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"

@@ -59,7 +59,10 @@ def _editor(request: HttpRequest, *, segment: Segment | None, editor: SegmentEdi
                 )
                 messages.success(
                     request,
-                    _("Segment “%(name)s” saved. Its members are being calculated.")
+                    _(
+                        "Segment “%(name)s” saved. Its members are queued for "
+                        "calculation; this page updates when they are ready."
+                    )
                     % {"name": segment.name},
                 )
             else:
@@ -71,7 +74,17 @@ def _editor(request: HttpRequest, *, segment: Segment | None, editor: SegmentEdi
                     user=request.user,
                 )
                 messages.success(
-                    request, _("Segment “%(name)s” saved.") % {"name": segment.name}
+                    request,
+                    (
+                        _(
+                            "Segment “%(name)s” saved. Its new members are queued "
+                            "for calculation; until then the previous members "
+                            "apply."
+                        )
+                        if segment.is_computing
+                        else _("Segment “%(name)s” saved.")
+                    )
+                    % {"name": segment.name},
                 )
         except ValidationError as exc:
             _add_service_errors(editor, exc)
@@ -241,7 +254,10 @@ def segment_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("“%(name)s” is being recalculated. The page updates when it is done.")
+            _(
+                "A new calculation of “%(name)s” is queued. The page updates "
+                "when it is done."
+            )
             % {"name": segment.name},
         )
     return redirect(request.POST.get("next") or segment.get_absolute_url())
