@@ -382,14 +382,43 @@ MEMBERSHIP_TABLE = SegmentMembership._meta.db_table
 # PostgreSQL may run in parallel (a statement that modifies data never is):
 # on 2 cores that halves it. A recompute with no change fills an empty
 # temporary table and writes nothing to the membership.
+#
+# Every plan stays linear whatever the statistics say. They lag behind the
+# membership: a first computation inserts a segment's members, and until
+# autovacuum analyses the table the planner believes the segment has one
+# row (a fresh seed or a big import leaves them so). A plan built on that
+# belief that compares each member with each change costs members × changes
+# (386,896 members × 17,550 changes took 40 s). So:
+# - the read is a FULL JOIN, which PostgreSQL can only run as a hash or a
+#   merge join: one pass over each side, whatever it expects of them;
+# - the temporary table carries the segment id, and the DELETE joins it on
+#   the whole primary key with no other condition on the membership, so no
+#   estimate of the segment's size enters its plan; with hash and merge joins
+#   off for that one statement its only plan is a nested loop over the
+#   leaving members probing the primary key (a hash join would read the
+#   whole membership table, every segment's rows);
+# - the INSERT reads only the temporary table.
 _POSTGRESQL_CHANGES = """
 CREATE TEMPORARY TABLE segment_changes AS
-SELECT coalesce(hit.customer_id, m.customer_id) AS customer_id,
+SELECT CAST(%s AS {segment_id_type}) AS segment_id,
+       coalesce(hit.customer_id, m.customer_id) AS customer_id,
        m.customer_id IS NULL AS joining
 FROM ({matching}) hit
 FULL JOIN (SELECT customer_id FROM {membership} WHERE segment_id = %s) m
     ON m.customer_id = hit.customer_id
 WHERE hit.customer_id IS NULL OR m.customer_id IS NULL
+"""
+_POSTGRESQL_LEAVE = f"""
+DELETE FROM {MEMBERSHIP_TABLE} m USING segment_changes c
+WHERE m.segment_id = c.segment_id AND m.customer_id = c.customer_id
+    AND NOT c.joining
+"""
+# For the DELETE only: the rest of the recompute keeps the planner's choice.
+_POSTGRESQL_LEAVE_SETTINGS = {"enable_hashjoin": "off", "enable_mergejoin": "off"}
+_POSTGRESQL_JOIN = f"""
+INSERT INTO {MEMBERSHIP_TABLE} (segment_id, customer_id)
+SELECT segment_id, customer_id FROM segment_changes WHERE joining
+ORDER BY customer_id
 """
 
 POSTGRESQL_SETTINGS = {
@@ -410,34 +439,31 @@ POSTGRESQL_SETTINGS = {
 }
 
 
+def _set_local(cursor, settings: dict[str, str]) -> None:
+    for name, value in settings.items():
+        cursor.execute(f"SET LOCAL {name} = '{value}'")
+
+
 def _apply_changes_postgresql(*, segment: Segment, today: dt.date) -> tuple[int, int]:
     matching_sql, matching_params = _matching_sql(segment=segment, today=today)
+    segment_id_type = SegmentMembership._meta.get_field("segment").db_type(connection)
     # replace(), not format(): the compiled SQL is not a format string.
-    changes = _POSTGRESQL_CHANGES.replace("{membership}", MEMBERSHIP_TABLE).replace(
-        "{matching}", matching_sql
+    changes = (
+        _POSTGRESQL_CHANGES.replace("{membership}", MEMBERSHIP_TABLE)
+        .replace("{segment_id_type}", segment_id_type)
+        .replace("{matching}", matching_sql)
     )
     with connection.cursor() as cursor:
-        for name, value in POSTGRESQL_SETTINGS.items():
-            cursor.execute(f"SET LOCAL {name} = '{value}'")
-        cursor.execute(changes, (*matching_params, segment.pk))
-        # ANY(ARRAY(…)): index probes on the primary key whatever the
-        # statistics say. The rows a recompute just inserted are not in them
-        # yet; an IN (…) join then planned a nested loop over the segment's
-        # 600k members times the changes and ran for minutes.
-        cursor.execute(
-            f"DELETE FROM {MEMBERSHIP_TABLE} WHERE segment_id = %s AND customer_id"
-            " = ANY(ARRAY(SELECT customer_id FROM segment_changes WHERE NOT joining))",
-            [segment.pk],
-        )
+        _set_local(cursor, POSTGRESQL_SETTINGS)
+        cursor.execute(changes, (segment.pk, *matching_params, segment.pk))
+        _set_local(cursor, _POSTGRESQL_LEAVE_SETTINGS)
+        cursor.execute(_POSTGRESQL_LEAVE)
         left = cursor.rowcount
-        cursor.execute(
-            f"INSERT INTO {MEMBERSHIP_TABLE} (segment_id, customer_id)"
-            " SELECT %s, customer_id FROM segment_changes WHERE joining"
-            # In key order: appends to the primary key instead of random
-            # page splits all over it.
-            " ORDER BY customer_id",
-            [segment.pk],
-        )
+        for name in _POSTGRESQL_LEAVE_SETTINGS:
+            cursor.execute(f"SET LOCAL {name} TO DEFAULT")
+        # In key order: appends to the primary key instead of random page
+        # splits all over it.
+        cursor.execute(_POSTGRESQL_JOIN)
         joined = cursor.rowcount
         cursor.execute("DROP TABLE segment_changes")
     return joined, left
