@@ -7,6 +7,7 @@ page's query waits until the timeout cancels it.
 import os
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -99,13 +100,34 @@ def test_commands_keep_no_timeout():
     assert _show_statement_timeout("import django; django.setup()") == "0"
 
 
+class Holder:
+    """Another connection that holds a table lock."""
+
+    def __init__(self, other: psycopg.Connection):
+        self.other = other
+
+    def wait_until_blocking(self, seconds: float = 30) -> None:
+        """Poll until some session waits for this lock."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE %s = ANY(pg_blocking_pids(pid))",
+                    [self.other.info.backend_pid],
+                )
+                if cursor.fetchone()[0]:
+                    return
+        raise AssertionError("nothing waited for the lock")
+
+
 @contextmanager
 def locked(model):
     """Hold an exclusive lock on ``model``'s table from another connection."""
     with psycopg.connect(_database_url(), autocommit=False) as other:
         other.execute(f"LOCK TABLE {model._meta.db_table} IN ACCESS EXCLUSIVE MODE")
         try:
-            yield
+            yield Holder(other)
         finally:
             other.rollback()
 
@@ -176,3 +198,68 @@ def test_a_recompute_past_the_timeout_fails_cleanly_instead_of_retrying(
     assert segment.status == segment.Status.FAILED
     assert "statement timeout" in run.error
     assert segment.version == 0
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_partners_never_wait_for_a_running_recompute(
+    partner, app, editor_client, short_timeout, monkeypatch
+):
+    """A recompute of a big app takes seconds to minutes: saving, refreshing or
+    deleting the segment meanwhile must not wait for it (and so run into the
+    web timeout and lose the partner's edit)."""
+    import threading
+
+    from engagement.tasks.segments import segment_recompute_task
+
+    # Requests go to a broker, as in production (tests otherwise run the
+    # task in the request, which would wait for the lock).
+    sent = []
+    monkeypatch.setattr(
+        segment_recompute_task, "apply_async", lambda args: sent.append(args)
+    )
+
+    from django.db import connections
+
+    from engagement.models import Segment
+    from engagement.services.membership import segment_recompute
+    from engagement.services.segments import segment_create
+    from tests.engagement.test_segment_views import SPEND_OVER_10
+
+    segment = segment_create(
+        partner=partner,
+        app=app,
+        name="Spenders",
+        definition=SPEND_OVER_10,
+        user=None,
+        enqueue=False,
+    )
+    with locked(AppCustomer) as holder:
+        recompute = threading.Thread(
+            target=lambda: (
+                segment_recompute(segment_id=segment.pk, version=1),
+                connections.close_all(),
+            )
+        )
+        recompute.start()
+        # The recompute is inside its transaction, waiting for the customers.
+        holder.wait_until_blocking()
+        edit = editor_client.post(
+            reverse("engagement:segment_edit", args=[segment.pk]),
+            editor_post(app, [{**SPEND_ROW, "value": "25"}], name="Big spenders"),
+        )
+        refresh = editor_client.post(
+            reverse("engagement:segment_refresh", args=[segment.pk])
+        )
+        delete = editor_client.post(
+            reverse("engagement:segment_delete", args=[segment.pk]), follow=True
+        )
+    recompute.join(30)
+    assert edit.status_code == 302
+    assert refresh.status_code == 302
+    assert "is being calculated right now" in delete.content.decode()
+    segment = Segment.objects.get(pk=segment.pk)
+    assert segment.name == "Big spenders"
+    assert segment.definition["any"][0]["all"][0]["value"] == 25
+    assert segment.pending_version == 3  # the save and the refresh asked again
+    assert [version for _id, version, _trigger in sent] == [2, 3]

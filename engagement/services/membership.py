@@ -7,7 +7,8 @@ Protocol (design.md §5):
    the broker refuses is logged, never raised; a sweeper (beat, every
    minute) asks again for every version still not applied a grace period
    after its request, so no request is lost to the broker or a dead worker.
-2. The task locks the segment row (``SELECT … FOR UPDATE``): two workers never
+2. The task takes the segment's recompute lock (an advisory lock, so that
+   partners' writes of the segment row never wait for it): two workers never
    recompute one segment at once; the second waits, then finds the version
    applied and does nothing. A version at or below ``Segment.version`` is
    stale and ignored, so reruns and duplicates are free.
@@ -32,7 +33,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import KombuError
@@ -175,8 +176,8 @@ def segments_request_stalled(
     ``settings.SEGMENT_SWEEP_GRACE_SECONDS``) and still not applied (its task
     was lost to a broker outage, a killed worker or a crash between the commit
     and the publish), or a segment never asked for at all. A segment whose
-    row is locked is being recomputed right now and is skipped; a killed
-    worker's lock goes with its database session. A version whose
+    recompute lock is held is being recomputed right now and is skipped; a
+    killed worker's lock goes with its database session. A version whose
     computation ran and failed is left alone: it would fail again every
     minute, and Refresh, the admin action or the next change ask again.
     At most ``SWEEP_LIMIT`` a call, oldest request first.
@@ -198,9 +199,18 @@ def segments_request_stalled(
         )
         .exclude(Exists(attempted))
         .order_by(F("recompute_requested_at").asc(nulls_first=True), "pk")
-        .select_for_update(skip_locked=True, of=("self",))
-        .only("pk", "pending_version")[:SWEEP_LIMIT]
+        .only("pk", "pending_version")
     )
+    if connection.vendor == "postgresql":
+        # Taken for this transaction only; refused while a recompute runs.
+        stalled = stalled.filter(
+            Func(
+                F("pk"),
+                function="pg_try_advisory_xact_lock",
+                output_field=BooleanField(),
+            )
+        )
+    stalled = stalled[:SWEEP_LIMIT]
     with transaction.atomic():
         count = segments_request_recompute(
             segments=stalled, trigger=SegmentRun.Trigger.RETRY
@@ -268,12 +278,8 @@ def segment_recompute(
     """
     today = today or rules.evaluation_date()
     with transaction.atomic():
-        segment = (
-            Segment.objects.select_for_update(of=("self",))
-            .select_related("app")
-            .filter(pk=segment_id)
-            .first()
-        )
+        _recompute_lock(segment_id=segment_id)
+        segment = Segment.objects.select_related("app").filter(pk=segment_id).first()
         if segment is None or segment.version >= version:
             logger.info(
                 "segment_recompute_skipped segment=%s version=%s applied=%s",
@@ -335,6 +341,36 @@ def segment_recompute(
         (run.finished_at - run.started_at).total_seconds(),
     )
     return run
+
+
+def _recompute_lock(*, segment_id: int) -> None:
+    """Wait for the segment's recompute lock, held until the transaction ends.
+
+    Recomputes of one segment take turns on a transaction-level advisory lock
+    keyed by the segment id (PostgreSQL), not on the segment's row: a
+    partner's save, Refresh or delete (writes of that row) never waits for a
+    recompute, which takes seconds to minutes on a big app and would run the
+    request into the web statement timeout. SQLite runs one write
+    transaction at a time anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(RECOMPUTE_LOCK_SQL, [segment_id])
+
+
+def segment_recompute_lock_try(*, segment_id: int) -> bool:
+    """Take the segment's recompute lock for the rest of the transaction if no
+    recompute holds it; return whether it was taken (always on SQLite)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [segment_id])
+        return cursor.fetchone()[0]
+
+
+# The lock key is the segment id alone (the one-bigint form); nothing else in
+# the project takes advisory locks.
+RECOMPUTE_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
 
 
 def _record_failure(*, segment: Segment, run: SegmentRun, error: Exception) -> None:

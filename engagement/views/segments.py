@@ -271,7 +271,11 @@ def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
         if not request.membership.can_edit:
             raise PermissionDenied(_("Viewers cannot delete customer groups."))
         name = segment.name
-        services.segment_delete(segment=segment, user=request.user)
+        try:
+            services.segment_delete(segment=segment, user=request.user)
+        except ValidationError as exc:
+            messages.warning(request, exc.messages[0])
+            return redirect(segment.get_absolute_url())
         messages.success(request, _("Segment “%(name)s” deleted.") % {"name": name})
         return redirect("engagement:customer_groups")
     return render(request, "engagement/segments/delete.html", {"segment": segment})

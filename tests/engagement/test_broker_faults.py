@@ -382,12 +382,8 @@ def test_the_sweeper_skips_a_segment_locked_by_a_running_recompute(partner, app)
     require_postgresql()
     segment = never_asked(partner, app)
     with psycopg.connect(database_url()) as recompute:
-        # A running recompute holds its segment's row lock until it commits.
-        recompute.execute(
-            f"SELECT 1 FROM {Segment._meta.db_table} WHERE customergroup_ptr_id = %s"
-            " FOR UPDATE",
-            [segment.pk],
-        )
+        # A running recompute holds its segment's lock until it commits.
+        recompute.execute(membership.RECOMPUTE_LOCK_SQL, [segment.pk])
         assert membership.segments_request_stalled(grace=NO_GRACE) == 0
         recompute.rollback()
     assert membership.segments_request_stalled(grace=NO_GRACE) == 1
@@ -545,7 +541,7 @@ def test_a_worker_killed_mid_recompute_is_recovered_by_the_sweeper(
     customer = spender(app, "20")
     first = workers()
     with psycopg.connect(database_url()) as holder:
-        # The recompute locks its segment row, then reads the app's
+        # The recompute takes its segment's lock, then reads the app's
         # customers: holding that table keeps the worker inside the recompute.
         holder.execute(
             f"LOCK TABLE {AppCustomer._meta.db_table} IN ACCESS EXCLUSIVE MODE"
@@ -559,14 +555,14 @@ def test_a_worker_killed_mid_recompute_is_recovered_by_the_sweeper(
             what="the worker to start the recompute and wait on the customers",
         )
         assert broker.client().hlen("unacked") == 1  # delivered, not acknowledged
-        # A running recompute holds its row: the sweeper leaves it alone.
+        # A running recompute holds its lock: the sweeper leaves it alone.
         assert membership.segments_request_stalled(grace=NO_GRACE) == 0
         first.kill()
         first.wait(timeout=20)
         holder.rollback()
     # PostgreSQL notices the dead client only once the orphan's statement
     # is done and it waits for the next one: then it ends, rolls back and
-    # releases the segment row.
+    # releases the segment's lock.
     wait_for(
         lambda: not backend_alive(orphan),
         seconds=60,
