@@ -1,8 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
+
+from customers.http import IdConverter
+
+# `<id:pk>` in every URL: only ids within bigint's range match (else 404).
+# Registered before the includes below import the apps' URLconfs.
+register_converter(IdConverter, "id")
 
 admin.site.site_header = _("Customer Groups support")
 admin.site.site_title = _("Customer Groups support")

@@ -1,11 +1,10 @@
 """Dashboard entry points shared by every section: home and partner switch."""
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from customers.http import id_or_404, redirect_target
 from customers.scope import SESSION_KEY, partner_view
 from customers.selectors import partner_membership_list
 
@@ -20,13 +19,10 @@ def partner_switch(request: HttpRequest) -> HttpResponse:
     """Make another of the user's partners the current one (404 if not theirs)."""
     membership = get_object_or_404(
         partner_membership_list(user=request.user),
-        partner_id=request.POST.get("partner"),
+        partner_id=id_or_404(request.POST.get("partner")),
     )
     request.session[SESSION_KEY] = membership.partner_id
     # Pages of the previous partner's objects would 404: go to the section home.
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = reverse("home")
-    return HttpResponseRedirect(next_url)
+    return redirect(
+        redirect_target(request, url=request.POST.get("next"), fallback="home")
+    )
