@@ -1,9 +1,17 @@
-"""Dashboard entry points shared by every section: home and partner switch."""
+"""Entry points shared by every section: home, partner switch, password
+reset, health check."""
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
 
+from customers.forms import EmailNotSentError, PasswordResetForm
+from customers.health import health_check
 from customers.http import id_or_404, redirect_target
 from customers.scope import SESSION_KEY, partner_view
 from customers.selectors import partner_membership_list
@@ -26,3 +34,40 @@ def partner_switch(request: HttpRequest) -> HttpResponse:
     return redirect(
         redirect_target(request, url=request.POST.get("next"), fallback="home")
     )
+
+
+@login_not_required
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Answer 200 when the database and the broker answer, else 503 naming
+    what is down (for load balancers; no sign-in, no session)."""
+    checks = health_check()
+    healthy = all(checks.values())
+    body = {name: "ok" if up else "down" for name, up in checks.items()}
+    return JsonResponse(
+        {"status": "ok" if healthy else "down", **body},
+        status=200 if healthy else 503,
+    )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset page; says so when the e-mail could not be sent."""
+
+    form_class = PasswordResetForm
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        try:
+            return super().form_valid(form)
+        except EmailNotSentError:
+            form.add_error(
+                None,
+                ValidationError(
+                    _(
+                        "The e-mail could not be sent. Please try again later, "
+                        "or ask your administrator to reset your password."
+                    ),
+                    code="not_sent",
+                ),
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=503)
