@@ -7,6 +7,7 @@ Production sets ``DATABASE_URL``, ``CELERY_BROKER_URL`` (or ``REDIS_URL``),
 Every variable is listed in ``.env.example``.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_countries",
     "django_celery_beat",
+    "axes",
     "customers",
     "engagement",
 ]
@@ -76,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lock-out into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -138,6 +142,47 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in throttling (django-axes), on /accounts/login/ and /admin/login/
+# alike. Wrong passwords count per account (from any address) and per client
+# address (across accounts): a list of lock-out parameters is an OR. At the
+# limit both the account and the address are refused, the right password
+# too, until SIGN_IN_LOCKOUT_MINUTES after the last failed try (a try during
+# the lock-out starts the wait again), or until support staff delete the
+# attempts in the admin or run `manage.py axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: it refuses a locked-out sign-in before the
+    # password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGN_IN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "customers.views.sign_in_locked_out"
+# Failed tries are kept (until the cool-off); successful sign-ins are not
+# logged a second time (Django keeps each user's last_login).
+AXES_DISABLE_ACCESS_LOG = True
+# The client address is REMOTE_ADDR unless a reverse proxy is trusted to set
+# a header: DJANGO_CLIENT_IP_HEADER names it (X-Forwarded-For, X-Real-IP…) and
+# DJANGO_CLIENT_IP_PROXY_COUNT says how many proxies in front of Django
+# append to it. The address the nearest of them saw is taken, counting from
+# the right, so what a client writes into the header itself never counts.
+# Off by default: without a proxy that sets the header, a client could set
+# it and pass for any address.
+_client_ip_header = env.str("DJANGO_CLIENT_IP_HEADER", default="")
+if _client_ip_header:
+    _client_ip_header = _client_ip_header.upper().replace("-", "_")
+    if not _client_ip_header.startswith("HTTP_"):
+        _client_ip_header = f"HTTP_{_client_ip_header}"
+    AXES_IPWARE_META_PRECEDENCE_ORDER = (_client_ip_header, "REMOTE_ADDR")
+    # django-ipware counts the proxies after the client inside the header:
+    # the nearest proxy's own address is REMOTE_ADDR, not in the header.
+    AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_CLIENT_IP_PROXY_COUNT", default=1) - 1
+    # Not strict: addresses a client prepends must not void the header.
+    IPWARE_STRICT = False
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]

@@ -1,11 +1,15 @@
-"""Entry points shared by every section: home, partner switch, password
-reset, health check."""
+"""Entry points shared by every section: home, partner switch, sign-in
+lock-out, password reset, health check."""
 
+from math import ceil
+
+from axes.helpers import get_cool_off
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
@@ -71,3 +75,24 @@ class PasswordResetView(auth_views.PasswordResetView):
                 ),
             )
             return self.render_to_response(self.get_context_data(form=form), status=503)
+
+
+def sign_in_locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict | None = None,
+) -> HttpResponse:
+    """Render the sign-in page saying when to try again (429).
+
+    django-axes calls it (``AXES_LOCKOUT_CALLABLE``) instead of answering with
+    its bare text, on /accounts/login/ and /admin/login/ alike.
+    """
+    cool_off = get_cool_off(request)
+    context = {
+        "form": AuthenticationForm(request),
+        "locked_out_minutes": ceil(cool_off.total_seconds() / 60),
+        "next": request.POST.get("next", ""),
+    }
+    response = render(request, "registration/login.html", context, status=429)
+    response["Retry-After"] = str(int(cool_off.total_seconds()))
+    return response

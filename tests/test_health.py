@@ -6,18 +6,17 @@ real process whose DATABASE_URL points at a port nothing listens on.
 """
 
 import json
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import run_python
+
 HEALTHZ = "/healthz"
 DEADLINE = 20  # seconds to wait for redis-server to start or stop
 
@@ -142,27 +141,13 @@ def test_healthz_is_not_redirected_to_https(client, settings, tmp_path):
 
 def test_healthz_says_the_database_is_down_when_it_cannot_connect(tmp_path):
     """A real process whose database is a port nothing listens on."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/nothing",
-        CELERY_BROKER_URL="filesystem://",
-    )
-    env.pop("REDIS_URL", None)
-    script = (
-        "import django, json; django.setup()\n"
+    result = run_python(
+        "import json\n"
         "from django.test import Client\n"
         f"response = Client().get({HEALTHZ!r})\n"
-        "print(json.dumps([response.status_code, response.json()]))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        "print(json.dumps([response.status_code, response.json()]))\n",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/nothing",
+        CELERY_BROKER_URL="filesystem://",
     )
     assert result.returncode == 0, result.stderr
     status, body = json.loads(result.stdout.strip().splitlines()[-1])

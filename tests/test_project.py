@@ -1,16 +1,13 @@
 """Project-level promises: migrations committed, production settings guarded."""
 
-import json
-import os
 import subprocess
 import sys
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import run_project, run_python, settings_values
 
 
 @pytest.mark.django_db
@@ -19,33 +16,8 @@ def test_migrations_are_committed_for_every_model_change():
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
 
 
-def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
-    """Run ``args`` in a process with only the given DJANGO_* and e-mail variables."""
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("DJANGO_") and k not in {"EMAIL_URL", "DEFAULT_FROM_EMAIL"}
-    }
-    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
-    return subprocess.run(
-        args, cwd=ROOT, env=clean, capture_output=True, text=True, check=False
-    )
-
-
 def _settings_import(**env: str) -> subprocess.CompletedProcess:
-    return _run([sys.executable, "-c", "import django; django.setup()"], **env)
-
-
-def _settings(*names: str, **env: str) -> dict:
-    """The values of settings ``names`` in a process started with ``env``."""
-    script = (
-        "import django, json; django.setup()\n"
-        "from django.conf import settings\n"
-        f"print(json.dumps({{n: getattr(settings, n) for n in {names!r}}}))"
-    )
-    result = _run([sys.executable, "-c", script], **env)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return run_python("", **env)
 
 
 PRODUCTION = {
@@ -72,7 +44,7 @@ def test_debug_off_with_secret_and_hosts_starts():
 
 
 def test_deploy_check_is_clean_with_production_variables():
-    result = _run(
+    result = run_project(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         **PRODUCTION,
     )
@@ -80,7 +52,7 @@ def test_deploy_check_is_clean_with_production_variables():
 
 
 def test_production_redirects_to_https_and_sends_hsts_by_default():
-    values = _settings(
+    values = settings_values(
         "SECURE_SSL_REDIRECT",
         "SECURE_HSTS_SECONDS",
         "SECURE_HSTS_INCLUDE_SUBDOMAINS",
@@ -96,7 +68,7 @@ def test_production_redirects_to_https_and_sends_hsts_by_default():
 
 
 def test_https_settings_follow_the_environment():
-    values = _settings(
+    values = settings_values(
         "SECURE_SSL_REDIRECT",
         "SECURE_HSTS_SECONDS",
         "SECURE_PROXY_SSL_HEADER",
@@ -119,9 +91,9 @@ def test_a_malformed_proxy_ssl_header_stops_start_up_with_a_clear_message():
 
 
 def test_development_prints_e_mail_and_production_reads_email_url():
-    development = _settings("EMAIL_BACKEND")
+    development = settings_values("EMAIL_BACKEND")
     assert development["EMAIL_BACKEND"].endswith("console.EmailBackend")
-    production = _settings(
+    production = settings_values(
         "EMAIL_BACKEND",
         "EMAIL_HOST",
         "EMAIL_PORT",
