@@ -1,5 +1,8 @@
-"""Entry points shared by every section: home, partner switch, sign-in
-lock-out, password reset, health check."""
+"""Entry points shared by every section.
+
+Home, partner switch, the sign-in lock-out page, password reset and the
+health check.
+"""
 
 from math import ceil
 
@@ -44,8 +47,11 @@ def partner_switch(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Answer 200 when the database and the broker answer, else 503 naming
-    what is down (for load balancers; no sign-in, no session)."""
+    """Answer 200 when the database and the broker answer, else 503.
+
+    The JSON body names what is down. For load balancers: no sign-in, no
+    session, never cached.
+    """
     checks = health_check()
     healthy = all(checks.values())
     body = {name: "ok" if up else "down" for name, up in checks.items()}
