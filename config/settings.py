@@ -145,10 +145,11 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sign-in throttling (django-axes), on /accounts/login/ and /admin/login/
 # alike. Wrong passwords count per account (from any address) and per client
-# address (across accounts): a list of lock-out parameters is an OR. At the
-# limit both the account and the address are refused, the right password
-# too, until SIGN_IN_LOCKOUT_MINUTES after the last failed try (a try during
-# the lock-out starts the wait again), or until support staff delete the
+# address (across accounts): a list of lock-out parameters is an OR. An
+# account at the limit is refused from every address, an address at the
+# limit for every account, the right password too, until
+# SIGN_IN_LOCKOUT_MINUTES after the last failed try (a try during the
+# lock-out starts the wait again), or until support staff delete the
 # attempts in the admin or run `manage.py axes_reset`.
 AUTHENTICATION_BACKENDS = [
     # First, as django-axes asks: it refuses a locked-out sign-in before the
