@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from config.statement_timeout import is_statement_timeout
+from customers.http import redirect_target
 from customers.scope import partner_view
 from engagement import rules
 from engagement.forms.segments import SegmentEditor
@@ -198,7 +199,17 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def segment_estimate(request: HttpRequest) -> HttpResponse:
     """The live size estimate of the editor's current conditions (htmx)."""
     editor = SegmentEditor.from_post(partner=request.partner, data=request.POST)
-    app = editor.form.fields["app"].queryset.filter(pk=request.POST.get("app")).first()
+    raw_app = request.POST.get("app")
+    try:
+        app = editor.form.fields["app"].clean(raw_app) if raw_app else None
+    except ValidationError:
+        # Only a tampered request names an app the select does not offer.
+        return render(
+            request,
+            "_message_fragment.html",
+            {"message": _("Choose one of your apps.")},
+            status=400,
+        )
     definition = editor.valid_definition() if app else None
     try:
         estimate = (
@@ -260,7 +271,9 @@ def segment_refresh(request: HttpRequest, pk: int) -> HttpResponse:
             )
             % {"name": segment.name},
         )
-    return redirect(request.POST.get("next") or segment.get_absolute_url())
+    return redirect(
+        redirect_target(request, url=request.POST.get("next"), fallback=segment)
+    )
 
 
 @partner_view()

@@ -305,8 +305,9 @@ def test_estimate_of_incomplete_conditions_says_so(editor_client, app):
 
 def test_estimate_never_counts_another_partners_app(editor_client, other_app):
     url = reverse("engagement:segment_estimate")
-    html = editor_client.post(url, editor_post(other_app, [SPEND_ROW])).content.decode()
-    assert "complete the conditions" in html
+    response = editor_client.post(url, editor_post(other_app, [SPEND_ROW]))
+    assert response.status_code == 400
+    assert "estimate-members" not in response.content.decode()
 
 
 def test_editing_prefills_and_a_changed_definition_asks_for_a_recompute(
