@@ -2,20 +2,16 @@
 
 Locust loads this file in its own process, headless; it is not a test, and
 pytest never collects it (it lives outside ``tests/``). Every user signs in
-through the real login form, then browses without pause:
+through the real login form; the clock of ``--browse-seconds`` starts once
+every one has (a password hash costs ~0.5 s of CPU each, which is not
+browsing). Then each, without pause, opens one of:
 
-Users sign in first; the clock of ``--browse-seconds`` starts once every
-one has (a password hash costs ~0.5 s of CPU each, which is not browsing):
-
-- ``PartnerUser`` (the command's ``--users``): the customer groups page, a segment
-  page, or the editor of a segment followed by two live estimates (the one
-  the page sends when it loads, and one for a change), posted with the
-  editor's form fields as its htmx does.
-- Two probes, one each: ``GroupsProbe`` requests the groups page back to
-  back, ``TrivialProbe`` the cheapest authenticated view (the home redirect:
-  session, user and partner lookup, nothing else). A probe is one client, so
-  the requests per second it gets are 1 / its mean latency; their ratio is
-  ``groups_vs_trivial``.
+- the dashboard: its home (the trivial view: a redirect after the session,
+  user and partner lookup that every page does) then the customer groups page;
+- a segment page;
+- the editor of a segment, then two live estimates (the one the page sends
+  when it loads, and one for a change), posted with the editor's form fields
+  as its htmx does.
 
 At exit it writes the figures to ``--summary-file`` (JSON) for the command.
 """
@@ -48,8 +44,7 @@ REQUEST_TIMEOUT = 60
 ESTIMATE_COUNT_MARK = 'id="estimate-members"'
 
 GROUPS, SEGMENT, EDITOR, ESTIMATE = "groups", "segment", "editor", "estimate"
-GROUPS_PROBE, TRIVIAL_PROBE = "groups probe", "trivial probe"
-SIGN_IN = "sign-in"
+TRIVIAL, SIGN_IN = "home (trivial)", "sign-in"
 
 _statuses: dict[str, Counter] = defaultdict(Counter)
 _errors_by_status: Counter = Counter()
@@ -141,11 +136,12 @@ def form_fields(html: str, *, form_id: str) -> list[tuple[str, str]]:
     return parser.fields
 
 
-class DashboardUser(HttpUser):
-    """A partner's browser: signs in through the login form, never pauses."""
+class PartnerUser(HttpUser):
+    """A partner's browser: signs in through the login form, then browses the
+    dashboard, segment pages and the editor's live estimate without pause."""
 
-    abstract = True
     wait_time = constant(0)
+    segment_ids: list[int]
 
     def on_start(self) -> None:
         try:
@@ -153,6 +149,9 @@ class DashboardUser(HttpUser):
         finally:
             _sign_in_done(self.environment)
         _everyone_signed_in.wait()
+        self.segment_ids = self._segments(self.page(GROUPS_URL, name=GROUPS))
+        if not self.segment_ids:
+            raise StopUser()
 
     def _sign_in(self) -> None:
         options = self.environment.parsed_options
@@ -187,24 +186,21 @@ class DashboardUser(HttpUser):
         response = self.client.get(url, name=name, timeout=REQUEST_TIMEOUT)
         return response.text or ""
 
-
-class PartnerUser(DashboardUser):
-    """Browses the groups page, segment pages and the editor's live estimate."""
-
-    segment_ids: list[int]
-
-    def on_start(self) -> None:
-        super().on_start()
-        self.segment_ids = self._segments(self.page(GROUPS_URL, name=GROUPS))
-        if not self.segment_ids:
-            raise StopUser()
-
     @staticmethod
     def _segments(html: str) -> list[int]:
         return sorted({int(pk) for pk in SEGMENT_LINK.findall(html)})
 
     @task
-    def groups(self) -> None:
+    def dashboard(self) -> None:
+        with self.client.get(
+            HOME_URL,
+            name=TRIVIAL,
+            allow_redirects=False,
+            catch_response=True,
+            timeout=REQUEST_TIMEOUT,
+        ) as response:
+            if response.status_code != 302:
+                response.failure(f"expected a redirect, got {response.status_code}")
         self.segment_ids = self._segments(self.page(GROUPS_URL, name=GROUPS)) or (
             self.segment_ids
         )
@@ -241,34 +237,6 @@ class PartnerUser(DashboardUser):
         )
         if response.ok and ESTIMATE_COUNT_MARK not in (response.text or ""):
             _estimates_without_count += 1
-
-
-class GroupsProbe(DashboardUser):
-    """One client requesting the groups page back to back."""
-
-    fixed_count = 1
-
-    @task
-    def groups(self) -> None:
-        self.page(GROUPS_URL, name=GROUPS_PROBE)
-
-
-class TrivialProbe(DashboardUser):
-    """One client requesting the cheapest authenticated view back to back."""
-
-    fixed_count = 1
-
-    @task
-    def home(self) -> None:
-        with self.client.get(
-            HOME_URL,
-            name=TRIVIAL_PROBE,
-            allow_redirects=False,
-            catch_response=True,
-            timeout=REQUEST_TIMEOUT,
-        ) as response:
-            if response.status_code != 302:
-                response.failure(f"expected a redirect, got {response.status_code}")
 
 
 @events.request.add_listener
@@ -315,13 +283,6 @@ def _entry_figures(entry, *, seconds: float) -> dict:
     }
 
 
-def _one_client_rps(page: dict | None) -> float | None:
-    """Requests per second one client gets back to back: 1 / mean latency."""
-    if not page or not page["mean_ms"]:
-        return None
-    return round(1000 / page["mean_ms"], 3)
-
-
 @events.quitting.add_listener
 def _write_summary(environment, **kwargs) -> None:
     path = environment.parsed_options.summary_file
@@ -336,31 +297,21 @@ def _write_summary(environment, **kwargs) -> None:
         name: _entry_figures(entry, seconds=seconds)
         for (name, _method), entry in sorted(stats.entries.items())
     }
-    groups_rps = _one_client_rps(pages.get(GROUPS_PROBE))
-    trivial_rps = _one_client_rps(pages.get(TRIVIAL_PROBE))
-    total = stats.total
-    # Requests and requests per second are the partners' browsing: signing
-    # in happens before the clock starts, and the probes only measure. Errors
-    # are every failed request, theirs included.
-    requests = sum(
-        page["requests"]
-        for name, page in pages.items()
-        if name not in (SIGN_IN, GROUPS_PROBE, TRIVIAL_PROBE)
-    )
+    browsing = {name: page for name, page in pages.items() if name != SIGN_IN}
+    # Requests, requests per second and the slowest answer are the partners'
+    # browsing: signing in happens before the clock starts. Errors are every
+    # failed request, signing in included.
+    requests = sum(page["requests"] for page in browsing.values())
     summary = {
         "measured_seconds": round(seconds, 2),
         "requests": requests,
-        "errors": total.num_failures,
+        "errors": stats.total.num_failures,
         "rps": round(requests / seconds, 2) if seconds else 0.0,
         "groups_p95_ms": pages.get(GROUPS, {}).get("p95_ms"),
         "segment_p95_ms": pages.get(SEGMENT, {}).get("p95_ms"),
         "estimate_p95_ms": pages.get(ESTIMATE, {}).get("p95_ms"),
-        "trivial_rps": trivial_rps,
-        "groups_vs_trivial": (
-            round(groups_rps / trivial_rps, 3) if groups_rps and trivial_rps else None
-        ),
-        "groups_rps": groups_rps,
-        "max_ms": round(total.max_response_time) if total.num_requests else None,
+        "max_ms": max((p["max_ms"] or 0 for p in browsing.values()), default=None),
+        "sign_in_max_ms": pages.get(SIGN_IN, {}).get("max_ms"),
         "errors_by_status": dict(_errors_by_status),
         "estimates_without_count": _estimates_without_count,
         "error_messages": [
