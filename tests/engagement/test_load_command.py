@@ -13,24 +13,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
-ISSUE_KEYS = [
-    "customers",
-    "users",
-    "seconds",
-    "requests",
-    "errors",
-    "rps",
-    "groups_p95_ms",
-    "segment_p95_ms",
-    "estimate_p95_ms",
-    "trivial_rps",
-    "groups_vs_trivial",
-]
+# The line issue 8 asks for; more keys may follow these.
+ISSUE_LINE = (
+    '{"customers": …, "users": 16, "seconds": 60, "requests": …, "errors": …, '
+    '"rps": …, "groups_p95_ms": …, "segment_p95_ms": …, "estimate_p95_ms": …, '
+    '"trivial_rps": …, "groups_vs_trivial": …}'
+)
+ISSUE_KEYS = re.findall(r'"(\w+)":', ISSUE_LINE)
 STARTED = re.compile(r"started (\w+) \(pid (\d+)\)")
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,14 +36,14 @@ def command(tmp_path):
     """Build the command line and environment of a tiny load run."""
     if connection.vendor != "postgresql" or not Path("/proc").is_dir():
         pytest.skip("load_dashboard measures PostgreSQL (on Linux)")
-    db = connection.settings_dict
+    # The servers it starts must share the test database.
+    url = urlsplit(os.environ["DATABASE_URL"])._replace(
+        path=f"/{connection.settings_dict['NAME']}"
+    )
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}"
-            f":{db['PORT'] or 5432}/{db['NAME']}"
-        ),
+        "DATABASE_URL": url.geturl(),
         "PYTHONUNBUFFERED": "1",
     }
     args = [
