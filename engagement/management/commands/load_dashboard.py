@@ -12,6 +12,7 @@ started is stopped on the way out, on Ctrl-C and on failure too.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import logging
@@ -104,6 +105,13 @@ JSON_KEYS = [
 ]
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return number
+
+
 class RecomputeKeeper:
     """Keep the worker recomputing: ask again for each segment as soon as its
     last requested recompute is done (applied, or failed)."""
@@ -112,7 +120,7 @@ class RecomputeKeeper:
         self.segment_ids = segment_ids
         self.requested: dict[int, int] = {}
         self.requests = 0
-        self.error: BaseException | None = None
+        self.error: Exception | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="recompute-keeper")
 
@@ -150,7 +158,7 @@ class RecomputeKeeper:
         try:
             while not self._stop.wait(KEEPER_POLL_S):
                 self.request_idle()
-        except BaseException as error:  # reported by the command
+        except Exception as error:  # reported by the command once the run ends
             self.error = error
         finally:
             connection.close()
@@ -164,13 +172,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--customers", type=int, default=1_000_000)
-        parser.add_argument("--users", type=int, default=16)
-        parser.add_argument("--seconds", type=int, default=60)
+        parser.add_argument("--customers", type=_positive, default=1_000_000)
+        parser.add_argument("--users", type=_positive, default=16)
+        parser.add_argument("--seconds", type=_positive, default=60)
         parser.add_argument("--seed", type=int, default=SCRATCH_SEED)
-        parser.add_argument("--web-workers", type=int, default=WEB_WORKERS)
+        parser.add_argument("--web-workers", type=_positive, default=WEB_WORKERS)
         parser.add_argument(
-            "--worker-concurrency", type=int, default=WORKER_CONCURRENCY
+            "--worker-concurrency", type=_positive, default=WORKER_CONCURRENCY
         )
         parser.add_argument(
             "--run-dir",
@@ -181,9 +189,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         scratch_postgresql_require(command="load_dashboard", make_target="make load")
-        for name in ("customers", "users", "seconds", "web_workers"):
-            if options[name] < 1:
-                raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
         options["run_dir"] = options["run_dir"] or (
             Path(settings.BASE_DIR)
             / "var"
