@@ -9,9 +9,9 @@ browsing). Then each, without pause, opens one of:
 - the dashboard: its home (the trivial view: a redirect after the session,
   user and partner lookup that every page does) then the customer groups page;
 - a segment page;
-- the editor of a segment, then two live estimates (the one the page sends
-  when it loads, and one for a change), posted with the editor's form fields
-  as its htmx does.
+- the editor of a segment, then two live estimates of its definition (the
+  page sends one when it loads and one after each change), posted with the
+  editor's form fields as its htmx does.
 
 At exit it writes the figures to ``--summary-file`` (JSON) for the command.
 """
@@ -216,7 +216,7 @@ class PartnerUser(HttpUser):
         fields = form_fields(self.page(url, name=EDITOR), form_id="segment-form")
         if not fields:
             return  # the editor failed; its error is already counted
-        for _ in range(2):  # the estimate sent on load, then one for a change
+        for _ in range(2):  # on load, then after a change (here to the same values)
             self.estimate(fields=fields, page_url=url)
 
     def estimate(self, *, fields: list[tuple[str, str]], page_url: str) -> None:
