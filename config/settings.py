@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.statement_timeout.StatementTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -118,6 +119,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+
+# PostgreSQL statement timeouts in seconds, per kind of process (0: none; see
+# config/statement_timeout.py). Web processes answer a partner within
+# seconds or not at all; a worker's recompute of a 1M-row app takes seconds,
+# and the timeout stays under the recompute task's 15-minute soft time limit
+# so a runaway statement fails cleanly in the database first. Commands
+# (seed, import, benchmark) run without one.
+WEB_STATEMENT_TIMEOUT = env.int("DATABASE_WEB_STATEMENT_TIMEOUT", default=5)
+WORKER_STATEMENT_TIMEOUT = env.int("DATABASE_WORKER_STATEMENT_TIMEOUT", default=14 * 60)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

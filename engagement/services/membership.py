@@ -32,6 +32,7 @@ from django.db.models import F, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from config.statement_timeout import is_statement_timeout
 from engagement import rules
 from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.selectors.segments import (
@@ -192,10 +193,15 @@ def segment_recompute(
         try:
             with transaction.atomic():  # a savepoint: failures undo only this
                 diff = _apply_diff(segment=segment, today=today)
-        except TRANSIENT_ERRORS:
+        except TRANSIENT_ERRORS as exc:
             # The database had a passing fault: roll everything back and let
-            # the task retry; the segment keeps its state and membership.
-            raise
+            # the task retry; the segment keeps its state and membership. A
+            # statement that ran past the worker's timeout would only time
+            # out again: that is a failure to record, not to retry.
+            if not is_statement_timeout(exc):
+                raise
+            _record_failure(segment=segment, run=run, error=exc)
+            return run
         except Exception as exc:
             _record_failure(segment=segment, run=run, error=exc)
             return run

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from config.statement_timeout import is_statement_timeout
 from customers.scope import partner_view
 from engagement import rules
 from engagement.forms.segments import SegmentEditor
@@ -39,7 +41,11 @@ def _editor(request: HttpRequest, *, segment: Segment | None, editor: SegmentEdi
     action = request.POST.get("action", "save")
     if action != "save":
         editor.apply(action, upload=request.FILES.get("definition_file"))
-        return _render_editor(request, segment=segment, editor=editor, partial=True)
+        name, _sep, index = action.partition(":")
+        row = int(index) if name == "refresh_row" and index.isdigit() else None
+        return _render_editor(
+            request, segment=segment, editor=editor, partial=True, row=row
+        )
     if editor.is_valid():
         data = editor.form.cleaned_data
         try:
@@ -91,8 +97,12 @@ def _render_editor(
     segment: Segment | None,
     editor: SegmentEditor,
     partial: bool = False,
+    row: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """Render the editor; for htmx, only the conditions, or only ``row``
+    (after its selects changed: the rest of the form is left as the partner
+    has it) with the definition text."""
     text, complete = editor.preview()
     context = {
         "segment": segment,
@@ -102,9 +112,15 @@ def _render_editor(
         "readonly": not request.membership.can_edit,
     }
     if partial and request.htmx:
-        response = render(
-            request, "engagement/segments/_conditions.html", context, status=status
-        )
+        template = "engagement/segments/_conditions.html"
+        if row is not None and row < len(editor.formset.forms):
+            template = "engagement/segments/_condition_row_refresh.html"
+            context.update(
+                index=row,
+                form=editor.formset.forms[row],
+                number=editor.row_number(row),
+            )
+        response = render(request, template, context, status=status)
         return trigger_client_event(response, "conditions-updated")
     return render(request, "engagement/segments/editor.html", context, status=status)
 
@@ -171,7 +187,16 @@ def segment_estimate(request: HttpRequest) -> HttpResponse:
     editor = SegmentEditor.from_post(partner=request.partner, data=request.POST)
     app = editor.form.fields["app"].queryset.filter(pk=request.POST.get("app")).first()
     definition = editor.valid_definition() if app else None
-    estimate = estimate_segment(app=app, definition=definition) if definition else None
+    try:
+        estimate = (
+            estimate_segment(app=app, definition=definition) if definition else None
+        )
+    except OperationalError as exc:
+        if not is_statement_timeout(exc):
+            raise
+        return render(
+            request, "engagement/segments/_estimate.html", {"timed_out": True}
+        )
     return render(
         request,
         "engagement/segments/_estimate.html",
