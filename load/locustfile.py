@@ -40,8 +40,10 @@ CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # counted as the error it gets, not cut short by the client.
 REQUEST_TIMEOUT = 60
 # What a count looks like in the estimate fragment; an answer without one
-# (an incomplete definition, or a query that took too long) is counted apart.
+# (an incomplete definition, or a query that took too long) is counted apart,
+# and the answer of a query stopped by the statement timeout once more.
 ESTIMATE_COUNT_MARK = 'id="estimate-members"'
+ESTIMATE_TIMED_OUT_MARK = 'id="estimate-timed-out"'
 
 GROUPS, SEGMENT, EDITOR, ESTIMATE = "groups", "segment", "editor", "estimate"
 TRIVIAL, SIGN_IN = "home (trivial)", "sign-in"
@@ -49,6 +51,7 @@ TRIVIAL, SIGN_IN = "home (trivial)", "sign-in"
 _statuses: dict[str, Counter] = defaultdict(Counter)
 _errors_by_status: Counter = Counter()
 _estimates_without_count = 0
+_estimates_timed_out = 0
 _times: dict[str, float] = {}
 _sign_ins_done = 0
 _everyone_signed_in = Event()
@@ -222,7 +225,7 @@ class PartnerUser(HttpUser):
     def estimate(self, *, fields: list[tuple[str, str]], page_url: str) -> None:
         """POST the form as the estimate's ``hx-post`` with ``hx-include`` does
         (multipart, because the form's encoding is)."""
-        global _estimates_without_count
+        global _estimates_without_count, _estimates_timed_out
         response = self.client.post(
             ESTIMATE_URL,
             files=[(name, (None, value)) for name, value in fields],
@@ -235,8 +238,10 @@ class PartnerUser(HttpUser):
             name=ESTIMATE,
             timeout=REQUEST_TIMEOUT,
         )
-        if response.ok and ESTIMATE_COUNT_MARK not in (response.text or ""):
+        text = response.text or ""
+        if response.ok and ESTIMATE_COUNT_MARK not in text:
             _estimates_without_count += 1
+            _estimates_timed_out += ESTIMATE_TIMED_OUT_MARK in text
 
 
 @events.request.add_listener
@@ -314,6 +319,7 @@ def _write_summary(environment, **kwargs) -> None:
         "sign_in_max_ms": pages.get(SIGN_IN, {}).get("max_ms"),
         "errors_by_status": dict(_errors_by_status),
         "estimates_without_count": _estimates_without_count,
+        "estimates_timed_out": _estimates_timed_out,
         "error_messages": [
             {"page": error.name, "error": str(error.error), "count": error.occurrences}
             for error in stats.errors.values()

@@ -76,6 +76,8 @@ ACCESS_LOG_FORMAT = "%(m)s %(U)s %(s)s %(L)s"
 STOP_TIMEOUT_S = 35
 KEEPER_POLL_S = 0.5
 GUNICORN_TIMEOUT_MARK = b"WORKER TIMEOUT"
+# What config.statement_timeout logs when a page's query hit the timeout.
+STATEMENT_TIMEOUT_EVENT = b"statement_timeout method="
 # The final JSON line: the issue's keys in its order, then the extras.
 JSON_KEYS = [
     "customers",
@@ -95,6 +97,10 @@ JSON_KEYS = [
     "sign_in_max_ms",
     "errors_by_status",
     "estimates_without_count",
+    "estimates_timed_out",
+    "page_statement_timeouts",
+    "statement_timeout_s",
+    "over_statement_timeout",
     "worker_timeouts",
     "worker_recomputes",
     "worker_recompute_failures",
@@ -289,9 +295,7 @@ class Command(BaseCommand):
             "seconds": options["seconds"],
             **json.loads(summary_path.read_text()),
             **_server_figures(access_log=processes.log_path("access")),
-            "worker_timeouts": processes.log_path("gunicorn")
-            .read_bytes()
-            .count(GUNICORN_TIMEOUT_MARK),
+            **_gunicorn_events(log=processes.log_path("gunicorn")),
             "worker_recomputes": runs.filter(error="").count(),
             "worker_recompute_failures": runs.exclude(error="").count(),
             "recomputes_requested": keeper.requests,
@@ -462,10 +466,15 @@ class Command(BaseCommand):
             f"{summary['requests']} requests in {summary['measured_seconds']} s "
             f"({summary['rps']} req/s), {summary['errors']} errors "
             f"{summary['errors_by_status'] or ''}; slowest answer "
-            f"{summary['max_ms']} ms (sign-in {summary['sign_in_max_ms']} ms); "
-            "gunicorn worker timeouts: "
-            f"{summary['worker_timeouts']}; estimates without a count: "
-            f"{summary['estimates_without_count']}"
+            f"{summary['max_ms']} ms (sign-in {summary['sign_in_max_ms']} ms)"
+        )
+        out(
+            f"statement timeout {summary['statement_timeout_s']} s: pages stopped by "
+            f"it {summary['page_statement_timeouts']}, estimates stopped by it "
+            f"{summary['estimates_timed_out']} (without a count: "
+            f"{summary['estimates_without_count']}), requests longer inside "
+            f"gunicorn {summary['over_statement_timeout']}; gunicorn worker "
+            f"timeouts {summary['worker_timeouts']}"
         )
         for error in summary["error_messages"]:
             out(f"  {error['count']} × {error['page']}: {error['error']}")
@@ -481,6 +490,16 @@ class Command(BaseCommand):
         )
         out(f"logs: {summary['run_dir']}")
         out(json.dumps({key: summary[key] for key in JSON_KEYS}))
+
+
+def _gunicorn_events(*, log: Path) -> dict[str, int]:
+    """Workers gunicorn killed for being stuck 30 s, and pages answered 503
+    because a query ran past the web statement timeout."""
+    text = log.read_bytes()
+    return {
+        "worker_timeouts": text.count(GUNICORN_TIMEOUT_MARK),
+        "page_statement_timeouts": text.count(STATEMENT_TIMEOUT_EVENT),
+    }
 
 
 def _server_figures(*, access_log: Path) -> dict[str, Any]:
@@ -501,6 +520,7 @@ def _server_figures(*, access_log: Path) -> dict[str, Any]:
     trivial_rps = rps(reverse("home"))  # the cheapest authenticated view
     sign_in = reverse("login")
     browsing = [t for (_m, path), ts in seconds.items() if path != sign_in for t in ts]
+    limit = settings.WEB_STATEMENT_TIMEOUT
     return {
         "trivial_rps": trivial_rps,
         "groups_vs_trivial": (
@@ -508,6 +528,10 @@ def _server_figures(*, access_log: Path) -> dict[str, Any]:
         ),
         "groups_rps": groups_rps,
         "server_max_ms": round(max(browsing) * 1000) if browsing else None,
+        "statement_timeout_s": limit or None,
+        # A request longer than one statement may run is the suspect the
+        # statement timeout is there to stop (it can also be many statements).
+        "over_statement_timeout": sum(t > limit for t in browsing) if limit else None,
     }
 
 
