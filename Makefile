@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench messages
+.PHONY: install run test lint format bench load messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,15 @@ lint: install
 bench: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py bench_segments
+
+# Needs DATABASE_URL=postgres://… of a scratch database (it seeds CUSTOMERS
+# customers). gunicorn, a Celery worker and locust on 127.0.0.1 only, bounded
+# in time; every process it starts is stopped on the way out.
+CUSTOMERS ?= 1000000
+USERS ?= 16
+SECONDS ?= 60
+load: install
+	$(BIN)/python manage.py load_dashboard --customers $(CUSTOMERS) --users $(USERS) --seconds $(SECONDS)
 
 format: install
 	$(BIN)/ruff check --fix .

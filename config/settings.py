@@ -7,6 +7,7 @@ Production sets ``DATABASE_URL``, ``CELERY_BROKER_URL`` (or ``REDIS_URL``),
 Every variable is listed in ``.env.example``.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_countries",
     "django_celery_beat",
+    "axes",
     "customers",
     "engagement",
 ]
@@ -76,6 +78,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.statement_timeout.StatementTimeoutMiddleware",
+    # Last, as django-axes asks: it turns a lock-out into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -119,6 +124,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+# PostgreSQL statement timeouts in seconds, per kind of process (0: none; see
+# config/statement_timeout.py). Web processes answer a partner within
+# seconds or not at all; a worker's recompute of a 1M-row app takes seconds,
+# and the timeout stays under the recompute task's 15-minute soft time limit
+# so a runaway statement fails cleanly in the database first. Commands
+# (seed, import, benchmark) run without one.
+WEB_STATEMENT_TIMEOUT = env.int("DATABASE_WEB_STATEMENT_TIMEOUT", default=5)
+WORKER_STATEMENT_TIMEOUT = env.int("DATABASE_WORKER_STATEMENT_TIMEOUT", default=14 * 60)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -138,6 +152,48 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in throttling (django-axes), on /accounts/login/ and /admin/login/
+# alike. Wrong passwords count per account (from any address) and per client
+# address (across accounts): a list of lock-out parameters is an OR. An
+# account at the limit is refused from every address, an address at the
+# limit for every account, the right password too, until
+# SIGN_IN_LOCKOUT_MINUTES after the last failed try (a try during the
+# lock-out starts the wait again), or until support staff delete the
+# attempts in the admin or run `manage.py axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: it refuses a locked-out sign-in before the
+    # password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGN_IN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "customers.views.sign_in_locked_out"
+# Failed tries are kept (until the cool-off); successful sign-ins are not
+# logged a second time (Django keeps each user's last_login).
+AXES_DISABLE_ACCESS_LOG = True
+# The client address is REMOTE_ADDR unless a reverse proxy is trusted to set
+# a header: DJANGO_CLIENT_IP_HEADER names it (X-Forwarded-For, X-Real-IP…) and
+# DJANGO_CLIENT_IP_PROXY_COUNT says how many proxies in front of Django
+# append to it. The address the nearest of them saw is taken, counting from
+# the right, so what a client writes into the header itself never counts.
+# Off by default: without a proxy that sets the header, a client could set
+# it and pass for any address.
+_client_ip_header = env.str("DJANGO_CLIENT_IP_HEADER", default="")
+if _client_ip_header:
+    _client_ip_header = _client_ip_header.upper().replace("-", "_")
+    if not _client_ip_header.startswith("HTTP_"):
+        _client_ip_header = f"HTTP_{_client_ip_header}"
+    AXES_IPWARE_META_PRECEDENCE_ORDER = (_client_ip_header, "REMOTE_ADDR")
+    # django-ipware counts the proxies after the client inside the header:
+    # the nearest proxy's own address is REMOTE_ADDR, not in the header.
+    AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_CLIENT_IP_PROXY_COUNT", default=1) - 1
+    # Not strict: addresses a client prepends must not void the header.
+    IPWARE_STRICT = False
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
@@ -180,6 +236,52 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# HTTPS: on by default when debug is off. Plain HTTP is redirected to HTTPS,
+# except the health check, which load balancers probe over plain HTTP.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS is only sent on HTTPS responses; a year is what browsers' preload
+# lists ask for. Preloading is a commitment the operator makes, so it is off
+# unless asked for (and its deploy check, W021, is silenced meanwhile).
+SECURE_HSTS_SECONDS = env.int(
+    "DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True
+)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# TLS terminated at a proxy: "HEADER,value", e.g. HTTP_X_FORWARDED_PROTO,https.
+# Set it only when the proxy always sets (or strips) that header: a client
+# could otherwise claim HTTPS on a plain connection.
+_proxy_ssl_header = env.list("DJANGO_SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured(
+        "DJANGO_SECURE_PROXY_SSL_HEADER must be HEADER,value, "
+        "e.g. HTTP_X_FORWARDED_PROTO,https."
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) or None
+
+# E-mail, for password reset. EMAIL_URL as django-environ reads it, e.g.
+# smtp+tls://user:password@smtp.example.com:587; development prints e-mail to
+# the console, production defaults to an SMTP server on localhost:25.
+_email = env.email_url(
+    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+# A mail server that does not answer must not hold a web worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Customer Groups <no-reply@localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # Celery. The zero-setup broker is kombu's filesystem transport: messages are
 # files under var/celery/, so `make run` needs no Redis. Production points
 # CELERY_BROKER_URL (or REDIS_URL) at Redis.
@@ -189,6 +291,26 @@ _CELERY_CONTROL_DIR = VAR_DIR / "celery" / "control"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or env.str(
     "REDIS_URL", default="filesystem://"
 )
+# Redis transport options (README, "When the broker or a worker fails"):
+# - visibility_timeout: Redis keeps a delivered task in its "unacked" set
+#   until the worker acknowledges it (acks_late: after it ran) and hands it
+#   to another worker once it is older than this. Kombu's default, one hour,
+#   is how long a killed worker's recompute used to stall. It must exceed
+#   the longest a task may legitimately stay unacknowledged, or Redis
+#   redelivers a task that is still running: a recompute's hard time limit
+#   (16 min) plus its longest retry countdown (10 min), both in
+#   engagement/tasks/segments.py; the segment sweeper recovers most lost
+#   tasks long before.
+# - socket timeouts: a publish to a Redis that is down or stopped answering
+#   fails in seconds (the sweeper sends it later) instead of holding the web
+#   request. Measured: a stopped Redis refuses in ~0.3 s, a frozen one
+#   (SIGSTOP) times out in ~5 s; without them a frozen Redis held the save
+#   forever. An unreachable host costs at most three 3 s connects.
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 30 * 60,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for folder in (_CELERY_QUEUE_DIR, _CELERY_PROCESSED_DIR, _CELERY_CONTROL_DIR):
         folder.mkdir(parents=True, exist_ok=True)
@@ -199,6 +321,22 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "control_folder": str(_CELERY_CONTROL_DIR),
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
+# A publish that fails is tried twice more, 0.25 s apart, then given up: the
+# request is saved and the sweeper sends it (Celery's default waits longer
+# between four attempts).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.25,
+    "interval_max": 0.25,
+}
+# A segment whose requested recompute is not applied this long after the
+# request is asked for again by the sweeper (engagement.services.membership).
+# Longer than a task normally waits in the queue; short enough that a
+# lost request shows within minutes.
+SEGMENT_SWEEP_GRACE_SECONDS = env.int("SEGMENT_SWEEP_GRACE_SECONDS", default=300)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"

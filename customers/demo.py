@@ -48,7 +48,8 @@ DEMO_EMAIL_SUFFIX = ".demo.example"
 SUPPORT_GROUP_NAME = "Support"
 # Every permission of these apps goes to the Support group, queried by app
 # label on each run so models added later are covered by a re-run.
-SUPPORT_APP_LABELS = ("customers", "engagement", "django_celery_beat")
+# "axes" lets support staff see and delete failed sign-in attempts (unlock).
+SUPPORT_APP_LABELS = ("customers", "engagement", "django_celery_beat", "axes")
 
 APP_NAMES = (
     "Pixel Quest",
@@ -360,6 +361,17 @@ def _demo_other_app_upsert(*, partner: Partner, using: str) -> App:
     return app
 
 
+def support_group_upsert(*, using: str = DEFAULT_DB_ALIAS) -> Group:
+    """Create or update the Support group: every permission of the support apps."""
+    group, _ = Group.objects.using(using).get_or_create(name=SUPPORT_GROUP_NAME)
+    group.permissions.set(
+        Permission.objects.using(using).filter(
+            content_type__app_label__in=SUPPORT_APP_LABELS
+        )
+    )
+    return group
+
+
 def _demo_users_upsert(
     *, partner: Partner, other_partner: Partner, using: str
 ) -> list[DemoUser]:
@@ -388,13 +400,7 @@ def _demo_users_upsert(
                 user=user, partner=member_of, defaults={"role": role}
             )
         else:
-            group, _ = Group.objects.using(using).get_or_create(name=SUPPORT_GROUP_NAME)
-            group.permissions.set(
-                Permission.objects.using(using).filter(
-                    content_type__app_label__in=SUPPORT_APP_LABELS
-                )
-            )
-            user.groups.add(group)
+            user.groups.add(support_group_upsert(using=using))
         users.append(DemoUser(username=username, role=label))
     return users
 

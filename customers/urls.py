@@ -5,4 +5,5 @@ from customers import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("partner/switch/", views.partner_switch, name="partner_switch"),
+    path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,11 +1,25 @@
-"""Dashboard entry points shared by every section: home and partner switch."""
+"""Entry points shared by every section.
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+Home, partner switch, the sign-in lock-out page, password reset and the
+health check.
+"""
 
+from math import ceil
+
+from axes.helpers import get_cool_off
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from customers.forms import EmailNotSentError, PasswordResetForm
+from customers.health import health_check
+from customers.http import id_or_404, redirect_target
 from customers.scope import SESSION_KEY, partner_view
 from customers.selectors import partner_membership_list
 
@@ -20,13 +34,71 @@ def partner_switch(request: HttpRequest) -> HttpResponse:
     """Make another of the user's partners the current one (404 if not theirs)."""
     membership = get_object_or_404(
         partner_membership_list(user=request.user),
-        partner_id=request.POST.get("partner"),
+        partner_id=id_or_404(request.POST.get("partner")),
     )
     request.session[SESSION_KEY] = membership.partner_id
     # Pages of the previous partner's objects would 404: go to the section home.
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = reverse("home")
-    return HttpResponseRedirect(next_url)
+    return redirect(
+        redirect_target(request, url=request.POST.get("next"), fallback="home")
+    )
+
+
+@login_not_required
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Answer 200 when the database and the broker answer, else 503.
+
+    The JSON body names what is down. For load balancers: no sign-in, no
+    session, never cached.
+    """
+    checks = health_check()
+    healthy = all(checks.values())
+    body = {name: "ok" if up else "down" for name, up in checks.items()}
+    return JsonResponse(
+        {"status": "ok" if healthy else "down", **body},
+        status=200 if healthy else 503,
+    )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset page; says so when the e-mail could not be sent."""
+
+    form_class = PasswordResetForm
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        try:
+            return super().form_valid(form)
+        except EmailNotSentError:
+            form.add_error(
+                None,
+                ValidationError(
+                    _(
+                        "The e-mail could not be sent. Please try again later, "
+                        "or ask your administrator to reset your password."
+                    ),
+                    code="not_sent",
+                ),
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=503)
+
+
+def sign_in_locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict | None = None,
+) -> HttpResponse:
+    """Render the sign-in page saying when to try again (429).
+
+    django-axes calls it (``AXES_LOCKOUT_CALLABLE``) instead of answering with
+    its bare text, on /accounts/login/ and /admin/login/ alike.
+    """
+    cool_off = get_cool_off(request)
+    context = {
+        "form": AuthenticationForm(request),
+        "locked_out_minutes": ceil(cool_off.total_seconds() / 60),
+        "next": request.POST.get("next", ""),
+    }
+    response = render(request, "registration/login.html", context, status=429)
+    response["Retry-After"] = str(int(cool_off.total_seconds()))
+    return response

@@ -121,6 +121,11 @@ class Segment(CustomerGroup):
     refresh_requested_at = models.DateTimeField(
         _("refresh requested at"), null=True, blank=True
     )
+    # When ``pending_version`` was last bumped: the sweeper asks again for a
+    # version still not applied a grace period later (a lost task).
+    recompute_requested_at = models.DateTimeField(
+        _("recompute requested at"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("segment")
@@ -137,6 +142,14 @@ class Segment(CustomerGroup):
         ]
         indexes = [
             models.Index(fields=["computed_at"], name="segment_computed_at_idx"),
+            # The sweeper's every-minute look-up: only segments with a
+            # request not yet applied (or none ever made) are in it, so it
+            # stays tiny.
+            models.Index(
+                fields=["recompute_requested_at"],
+                condition=Q(pending_version__gt=F("version")) | Q(pending_version=0),
+                name="segment_recompute_pending_idx",
+            ),
         ]
 
     def get_absolute_url(self) -> str:
@@ -204,6 +217,8 @@ class SegmentRun(models.Model):
         IMPORT = "import", _("Customer data import")
         REFRESH = "refresh", _("Refresh")
         SUPPORT = "support", _("Support")
+        # Asked again by the sweeper: the request's task was lost.
+        RETRY = "retry", _("Retry")
 
     segment = models.ForeignKey(
         Segment, on_delete=models.CASCADE, related_name="runs", db_index=False

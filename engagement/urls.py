@@ -10,20 +10,18 @@ urlpatterns = [
     # Segments
     path("segments/new/", segments.segment_create, name="segment_create"),
     path("segments/estimate/", segments.segment_estimate, name="segment_estimate"),
-    path("segments/<int:pk>/", segments.segment_detail, name="segment_detail"),
-    path("segments/<int:pk>/edit/", segments.segment_edit, name="segment_edit"),
+    path("segments/<id:pk>/", segments.segment_detail, name="segment_detail"),
+    path("segments/<id:pk>/edit/", segments.segment_edit, name="segment_edit"),
     path(
-        "segments/<int:pk>/duplicate/",
+        "segments/<id:pk>/duplicate/",
         segments.segment_duplicate,
         name="segment_duplicate",
     ),
-    path("segments/<int:pk>/delete/", segments.segment_delete, name="segment_delete"),
+    path("segments/<id:pk>/delete/", segments.segment_delete, name="segment_delete"),
+    path("segments/<id:pk>/refresh/", segments.segment_refresh, name="segment_refresh"),
+    path("segments/<id:pk>/row/", segments.segment_row, name="segment_row"),
     path(
-        "segments/<int:pk>/refresh/", segments.segment_refresh, name="segment_refresh"
-    ),
-    path("segments/<int:pk>/row/", segments.segment_row, name="segment_row"),
-    path(
-        "segments/<int:pk>/definition.json",
+        "segments/<id:pk>/definition.json",
         segments.segment_definition_export,
         name="segment_definition_export",
     ),
@@ -34,22 +32,22 @@ urlpatterns = [
         name="known_user_group_create",
     ),
     path(
-        "known-user-groups/<int:pk>/",
+        "known-user-groups/<id:pk>/",
         known_user_groups.known_user_group_detail,
         name="known_user_group_detail",
     ),
     path(
-        "known-user-groups/<int:pk>/edit/",
+        "known-user-groups/<id:pk>/edit/",
         known_user_groups.known_user_group_edit,
         name="known_user_group_edit",
     ),
     path(
-        "known-user-groups/<int:pk>/import/",
+        "known-user-groups/<id:pk>/import/",
         known_user_groups.known_user_group_import,
         name="known_user_group_import",
     ),
     path(
-        "known-user-groups/<int:pk>/export.csv",
+        "known-user-groups/<id:pk>/export.csv",
         known_user_groups.known_user_group_export,
         name="known_user_group_export",
     ),

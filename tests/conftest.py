@@ -100,6 +100,7 @@ def _migration_data(request):
         ("0002_segment_templates", "create_templates"),
         ("0003_daily_recompute_schedule", "create_schedule"),
         ("0005_known_user_group_linker_schedule", "create_schedule"),
+        ("0007_segment_recompute_sweeper", "create_schedule"),
     ):
         getattr(import_module(f"engagement.migrations.{module}"), function)(apps, None)
 

@@ -41,6 +41,7 @@ class SegmentAdmin(admin.ModelAdmin):
         "pending_version",
         "last_error",
         "refresh_requested_at",
+        "recompute_requested_at",
         "created_by",
         "created_at",
         "updated_by",

@@ -485,6 +485,11 @@ class SegmentEditor:
     def _rows_in(self, block: int) -> int:
         return sum(1 for row in self.rows if row["block"] == block)
 
+    def row_number(self, index: int) -> int:
+        """The 1-based position of row ``index`` within its OR statement."""
+        block = self.rows[index]["block"]
+        return sum(1 for row in self.rows[: index + 1] if row["block"] == block)
+
     def blocks(self) -> list[list[tuple[int, ConditionForm]]]:
         """Forms grouped by OR statement, with their row index."""
         grouped: list[list[tuple[int, ConditionForm]]] = [

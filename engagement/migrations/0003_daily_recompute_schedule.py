@@ -7,35 +7,22 @@ scheduler and picks the change up without a restart.
 
 from django.db import migrations
 
-TASK_NAME = "Recompute segments daily"
+from engagement.migrations._beat import periodic_task
 
-
-def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="0",
-        hour="2",
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone="UTC",
-    )
-    PeriodicTask.objects.get_or_create(
-        name=TASK_NAME,
-        defaults={
-            "task": "engagement.tasks.segments.segments_recompute_due",
-            "crontab": crontab,
-            "description": "Enqueue one recompute per segment not computed today, "
-            "oldest first.",
-        },
-    )
-
-
-def delete_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name=TASK_NAME
-    ).delete()
+create_schedule, delete_schedule = periodic_task(
+    name="Recompute segments daily",
+    task="engagement.tasks.segments.segments_recompute_due",
+    crontab={
+        "minute": "0",
+        "hour": "2",
+        "day_of_week": "*",
+        "day_of_month": "*",
+        "month_of_year": "*",
+        "timezone": "UTC",
+    },
+    description="Enqueue one recompute per segment not computed today, "
+    "oldest first.",
+)
 
 
 class Migration(migrations.Migration):

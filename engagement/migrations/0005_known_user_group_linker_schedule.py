@@ -7,28 +7,15 @@ interval in the admin under Periodic tasks.
 
 from django.db import migrations
 
-TASK_NAME = "Link known user groups to changed customers"
+from engagement.migrations._beat import periodic_task
 
-
-def create_schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
-    PeriodicTask.objects.get_or_create(
-        name=TASK_NAME,
-        defaults={
-            "task": "engagement.tasks.known_user_groups.known_user_groups_link_changed",
-            "interval": every_minute,
-            "description": "Link addresses to customers imported or authenticated "
-            "since the last pass.",
-        },
-    )
-
-
-def delete_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name=TASK_NAME
-    ).delete()
+create_schedule, delete_schedule = periodic_task(
+    name="Link known user groups to changed customers",
+    task="engagement.tasks.known_user_groups.known_user_groups_link_changed",
+    interval={"every": 1, "period": "minutes"},
+    description="Link addresses to customers imported or authenticated "
+    "since the last pass.",
+)
 
 
 class Migration(migrations.Migration):

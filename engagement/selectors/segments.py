@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from customers.models import App, Customer, Partner
 from engagement import rules
@@ -90,15 +90,23 @@ def segment_estimate(
     """Count the customers a validated definition selects today, and the eligible.
 
     The same compiler as the recompute, evaluated live: what the partner sees
-    while editing is what the first computation will find.
+    while editing is what the first computation will find. One statement over
+    the app's customers (both counts in one pass unless the available count
+    is cached), so under the web statement timeout an estimate answers or
+    gives up within that timeout, not twice it.
     """
     today = today or rules.evaluation_date()
-    return Estimate(
-        eligible=app_eligible_count(app_id=app.pk, today=today),
-        members=rules.segment_queryset(
-            definition=definition, app=app, today=today
-        ).count(),
+    key = _eligible_key(app.pk, today)
+    eligible = cache.get(key)
+    customers = rules.eligible_queryset(app=app, today=today)
+    matching = rules.definition_q(definition, today=today)
+    if eligible is not None:
+        return Estimate(eligible=eligible, members=customers.filter(matching).count())
+    counts = customers.aggregate(
+        eligible=Count("pk"), members=Count("pk", filter=matching)
     )
+    cache.set(key, counts["eligible"], ELIGIBLE_COUNT_TTL)
+    return Estimate(eligible=counts["eligible"], members=counts["members"])
 
 
 @dataclass(frozen=True)

@@ -402,6 +402,29 @@ def _recount(*, group_ids: Iterable[int]) -> None:
     )
 
 
+def _link_horizon(*, now: dt.datetime) -> dt.datetime:
+    """The newest ``updated_at`` a linker pass may take: ``LINK_LAG`` before
+    now, and on PostgreSQL before the start of the oldest transaction still
+    open that has written anything.
+
+    Such a transaction may have stamped customers that become visible only
+    when it commits: an import runs in one transaction, for minutes when it
+    is large. Moving the watermark past them would skip them for good.
+    """
+    horizon = now - LINK_LAG
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT min(xact_start) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND backend_xid IS NOT NULL"
+                " AND pid <> pg_backend_pid()"
+            )
+            (oldest,) = cursor.fetchone()
+        if oldest is not None:
+            horizon = min(horizon, oldest - LINK_LAG)
+    return horizon
+
+
 def known_user_groups_link_changed(
     *, batch_size: int = LINK_BATCH_SIZE, now: dt.datetime | None = None
 ) -> int:
@@ -412,12 +435,13 @@ def known_user_groups_link_changed(
     one UPDATE per batch re-links the addresses with those e-mails
     (authenticated customers linked, others unlinked), all in SQL; the touched
     groups are recounted and the watermark moves on. Customers written in the
-    last ``LINK_LAG`` are left for the next pass, so a transaction that
+    last ``LINK_LAG``, or since the oldest write transaction still open began
+    (``_link_horizon``), are left for the next pass, so a transaction that
     stamped them and has not committed yet is not skipped. The first pass
     starts from the oldest group's last save: every save links its group.
     """
     now = now or timezone.now()
-    horizon = now - LINK_LAG
+    horizon = _link_horizon(now=now)
     seen = 0
     while True:
         with transaction.atomic():

@@ -3,8 +3,12 @@
 Protocol (design.md §5):
 
 1. Asking for a recompute bumps ``Segment.pending_version`` with ``F()`` and
-   enqueues ``(segment_id, version)`` when the transaction commits.
-2. The task locks the segment row (``SELECT … FOR UPDATE``): two workers never
+   enqueues ``(segment_id, version)`` when the transaction commits. A publish
+   the broker refuses is logged, never raised; a sweeper (beat, every
+   minute) asks again for every version still not applied a grace period
+   after its request, so no request is lost to the broker or a dead worker.
+2. The task takes the segment's recompute lock (an advisory lock, so that
+   partners' writes of the segment row never wait for it): two workers never
    recompute one segment at once; the second waits, then finds the version
    applied and does nothing. A version at or below ``Segment.version`` is
    stale and ignored, so reruns and duplicates are free.
@@ -24,14 +28,17 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import KombuError
 
+from config.statement_timeout import is_statement_timeout
 from engagement import rules
 from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.selectors.segments import (
@@ -47,6 +54,13 @@ REFRESH_INTERVAL = dt.timedelta(minutes=5)
 DAILY_MIN_AGE = dt.timedelta(hours=20)
 # Errors worth a retry: the database or its connection had a passing fault.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+# What a publish to a broker that is down or not answering ends with: kombu
+# re-raises the transport's connection and channel errors as its own.
+BROKER_ERRORS = (KombuError, OSError)
+# The sweeper asks again for at most this many segments a minute, oldest
+# request first (two queries and one publish each); the next sweep takes
+# the rest.
+SWEEP_LIMIT = 1_000
 
 
 def segment_request_recompute(
@@ -54,18 +68,22 @@ def segment_request_recompute(
 ) -> int:
     """Ask for a recompute of ``segment``; return the version requested.
 
-    Enqueued on commit, so the worker sees the saved definition. With
-    ``enqueue=False`` the caller computes that version itself.
+    Bumps ``pending_version`` and stamps ``recompute_requested_at``; the task
+    is sent when the transaction commits, so the worker sees the saved
+    definition. A broker that cannot take it is logged
+    (``segment_enqueue_failed``), never raised: the request is saved and the
+    sweeper (``segments_request_stalled``) sends it again. With
+    ``enqueue=False`` no task is sent: the caller computes that version
+    itself, or sends it with others.
     """
-    from engagement.tasks.segments import segment_recompute_task
-
     Segment.objects.filter(pk=segment.pk).update(
-        pending_version=F("pending_version") + 1
+        pending_version=F("pending_version") + 1,
+        recompute_requested_at=timezone.now(),
     )
-    segment.refresh_from_db(fields=["pending_version"])
+    segment.refresh_from_db(fields=["pending_version", "recompute_requested_at"])
     version = segment.pending_version
     if enqueue:
-        segment_recompute_task.delay_on_commit(segment.pk, version, trigger)
+        _enqueue_on_commit(requests=[(segment.pk, version)], trigger=trigger)
     logger.info(
         "segment_recompute_requested segment=%s version=%s trigger=%s",
         segment.pk,
@@ -76,12 +94,48 @@ def segment_request_recompute(
 
 
 def segments_request_recompute(*, segments: Iterable[Segment], trigger: str) -> int:
-    """Ask for a recompute of each segment (one task each); return how many."""
-    count = 0
-    for segment in segments:
-        segment_request_recompute(segment=segment, trigger=trigger)
-        count += 1
-    return count
+    """Ask for a recompute of each segment (one task each); return how many.
+
+    The tasks are sent together when the transaction commits. Once the broker
+    refuses one, the rest are not tried (each would wait for the broker
+    again): they stay requested and the sweeper sends them.
+    """
+    requests = [
+        (
+            segment.pk,
+            segment_request_recompute(segment=segment, trigger=trigger, enqueue=False),
+        )
+        for segment in segments
+    ]
+    _enqueue_on_commit(requests=requests, trigger=trigger)
+    return len(requests)
+
+
+def _enqueue_on_commit(*, requests: list[tuple[int, int]], trigger: str) -> None:
+    """Send a recompute task per (segment id, version) after the commit."""
+    if requests:
+        transaction.on_commit(partial(_enqueue, requests=requests, trigger=trigger))
+
+
+def _enqueue(*, requests: list[tuple[int, int]], trigger: str) -> None:
+    from engagement.tasks.segments import segment_recompute_task
+
+    for sent, (segment_id, version) in enumerate(requests):
+        try:
+            segment_recompute_task.apply_async((segment_id, version, trigger))
+        except BROKER_ERRORS as error:
+            # The transaction is committed: raising would only turn a saved
+            # request into an error page. The sweeper sends it later.
+            logger.warning(
+                "segment_enqueue_failed segment=%s version=%s trigger=%s unsent=%s"
+                " error=%s",
+                segment_id,
+                version,
+                trigger,
+                len(requests) - sent,
+                error,
+            )
+            return
 
 
 def segments_request_recompute_for_apps(*, app_ids: Iterable[int], trigger: str) -> int:
@@ -110,6 +164,59 @@ def segments_request_due(*, now: dt.datetime | None = None) -> int:
         segments=due, trigger=SegmentRun.Trigger.SCHEDULE
     )
     logger.info("segments_daily_enqueued count=%s", count)
+    return count
+
+
+def segments_request_stalled(
+    *, now: dt.datetime | None = None, grace: dt.timedelta | None = None
+) -> int:
+    """Ask again for every recompute whose task was lost; return how many.
+
+    Stalled: a version requested more than ``grace`` ago (default
+    ``settings.SEGMENT_SWEEP_GRACE_SECONDS``) and still not applied (its task
+    was lost to a broker outage, a killed worker or a crash between the commit
+    and the publish), or a segment never asked for at all. A segment whose
+    recompute lock is held is being recomputed right now and is skipped; a
+    killed worker's lock goes with its database session. A version whose
+    computation ran and failed is left alone: it would fail again every
+    minute, and Refresh, the admin action or the next change ask again.
+    At most ``SWEEP_LIMIT`` a call, oldest request first.
+    """
+    now = now or timezone.now()
+    if grace is None:
+        grace = dt.timedelta(seconds=settings.SEGMENT_SWEEP_GRACE_SECONDS)
+    attempted = SegmentRun.objects.filter(
+        segment=OuterRef("pk"), version__gte=OuterRef("pending_version")
+    )
+    stalled = (
+        Segment.objects.filter(
+            Q(pending_version__gt=F("version"))
+            & (
+                Q(recompute_requested_at__isnull=True)
+                | Q(recompute_requested_at__lte=now - grace)
+            )
+            | Q(pending_version=0)
+        )
+        .exclude(Exists(attempted))
+        .order_by(F("recompute_requested_at").asc(nulls_first=True), "pk")
+        .only("pk", "pending_version")
+    )
+    if connection.vendor == "postgresql":
+        # Taken for this transaction only; refused while a recompute runs.
+        stalled = stalled.filter(
+            Func(
+                F("pk"),
+                function="pg_try_advisory_xact_lock",
+                output_field=BooleanField(),
+            )
+        )
+    stalled = stalled[:SWEEP_LIMIT]
+    with transaction.atomic():
+        count = segments_request_recompute(
+            segments=stalled, trigger=SegmentRun.Trigger.RETRY
+        )
+    if count:
+        logger.warning("segments_stalled_enqueued count=%s", count)
     return count
 
 
@@ -171,12 +278,8 @@ def segment_recompute(
     """
     today = today or rules.evaluation_date()
     with transaction.atomic():
-        segment = (
-            Segment.objects.select_for_update(of=("self",))
-            .select_related("app")
-            .filter(pk=segment_id)
-            .first()
-        )
+        _recompute_lock(segment_id=segment_id)
+        segment = Segment.objects.select_related("app").filter(pk=segment_id).first()
         if segment is None or segment.version >= version:
             logger.info(
                 "segment_recompute_skipped segment=%s version=%s applied=%s",
@@ -192,10 +295,15 @@ def segment_recompute(
         try:
             with transaction.atomic():  # a savepoint: failures undo only this
                 diff = _apply_diff(segment=segment, today=today)
-        except TRANSIENT_ERRORS:
+        except TRANSIENT_ERRORS as exc:
             # The database had a passing fault: roll everything back and let
-            # the task retry; the segment keeps its state and membership.
-            raise
+            # the task retry; the segment keeps its state and membership. A
+            # statement that ran past the worker's timeout would only time
+            # out again: that is a failure to record, not to retry.
+            if not is_statement_timeout(exc):
+                raise
+            _record_failure(segment=segment, run=run, error=exc)
+            return run
         except Exception as exc:
             _record_failure(segment=segment, run=run, error=exc)
             return run
@@ -233,6 +341,36 @@ def segment_recompute(
         (run.finished_at - run.started_at).total_seconds(),
     )
     return run
+
+
+def _recompute_lock(*, segment_id: int) -> None:
+    """Wait for the segment's recompute lock, held until the transaction ends.
+
+    Recomputes of one segment take turns on a transaction-level advisory lock
+    keyed by the segment id (PostgreSQL), not on the segment's row: a
+    partner's save, Refresh or delete (writes of that row) never waits for a
+    recompute, which takes seconds to minutes on a big app and would run the
+    request into the web statement timeout. SQLite runs one write
+    transaction at a time anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(RECOMPUTE_LOCK_SQL, [segment_id])
+
+
+def segment_recompute_lock_try(*, segment_id: int) -> bool:
+    """Take the segment's recompute lock for the rest of the transaction if no
+    recompute holds it; return whether it was taken (always on SQLite)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [segment_id])
+        return cursor.fetchone()[0]
+
+
+# The lock key is the segment id alone (the one-bigint form); nothing else in
+# the project takes advisory locks.
+RECOMPUTE_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
 
 
 def _record_failure(*, segment: Segment, run: SegmentRun, error: Exception) -> None:
@@ -280,14 +418,43 @@ MEMBERSHIP_TABLE = SegmentMembership._meta.db_table
 # PostgreSQL may run in parallel (a statement that modifies data never is):
 # on 2 cores that halves it. A recompute with no change fills an empty
 # temporary table and writes nothing to the membership.
+#
+# Every plan stays linear whatever the statistics say. They lag behind the
+# membership: a first computation inserts a segment's members, and until
+# autovacuum analyses the table the planner believes the segment has one
+# row (a fresh seed or a big import leaves them so). A plan built on that
+# belief that compares each member with each change costs members × changes
+# (386,896 members × 17,550 changes took 40 s). So:
+# - the read is a FULL JOIN, which PostgreSQL can only run as a hash or a
+#   merge join: one pass over each side, whatever it expects of them;
+# - the temporary table carries the segment id, and the DELETE joins it on
+#   the whole primary key with no other condition on the membership, so no
+#   estimate of the segment's size enters its plan; with hash and merge joins
+#   off for that one statement its only plan is a nested loop over the
+#   leaving members probing the primary key (a hash join would read the
+#   whole membership table, every segment's rows);
+# - the INSERT reads only the temporary table.
 _POSTGRESQL_CHANGES = """
 CREATE TEMPORARY TABLE segment_changes AS
-SELECT coalesce(hit.customer_id, m.customer_id) AS customer_id,
+SELECT CAST(%s AS {segment_id_type}) AS segment_id,
+       coalesce(hit.customer_id, m.customer_id) AS customer_id,
        m.customer_id IS NULL AS joining
 FROM ({matching}) hit
 FULL JOIN (SELECT customer_id FROM {membership} WHERE segment_id = %s) m
     ON m.customer_id = hit.customer_id
 WHERE hit.customer_id IS NULL OR m.customer_id IS NULL
+"""
+_POSTGRESQL_LEAVE = f"""
+DELETE FROM {MEMBERSHIP_TABLE} m USING segment_changes c
+WHERE m.segment_id = c.segment_id AND m.customer_id = c.customer_id
+    AND NOT c.joining
+"""
+# For the DELETE only: the rest of the recompute keeps the planner's choice.
+_POSTGRESQL_LEAVE_SETTINGS = {"enable_hashjoin": "off", "enable_mergejoin": "off"}
+_POSTGRESQL_JOIN = f"""
+INSERT INTO {MEMBERSHIP_TABLE} (segment_id, customer_id)
+SELECT segment_id, customer_id FROM segment_changes WHERE joining
+ORDER BY customer_id
 """
 
 POSTGRESQL_SETTINGS = {
@@ -308,34 +475,31 @@ POSTGRESQL_SETTINGS = {
 }
 
 
+def _set_local(cursor, settings: dict[str, str]) -> None:
+    for name, value in settings.items():
+        cursor.execute(f"SET LOCAL {name} = '{value}'")
+
+
 def _apply_changes_postgresql(*, segment: Segment, today: dt.date) -> tuple[int, int]:
     matching_sql, matching_params = _matching_sql(segment=segment, today=today)
+    segment_id_type = SegmentMembership._meta.get_field("segment").db_type(connection)
     # replace(), not format(): the compiled SQL is not a format string.
-    changes = _POSTGRESQL_CHANGES.replace("{membership}", MEMBERSHIP_TABLE).replace(
-        "{matching}", matching_sql
+    changes = (
+        _POSTGRESQL_CHANGES.replace("{membership}", MEMBERSHIP_TABLE)
+        .replace("{segment_id_type}", segment_id_type)
+        .replace("{matching}", matching_sql)
     )
     with connection.cursor() as cursor:
-        for name, value in POSTGRESQL_SETTINGS.items():
-            cursor.execute(f"SET LOCAL {name} = '{value}'")
-        cursor.execute(changes, (*matching_params, segment.pk))
-        # ANY(ARRAY(…)): index probes on the primary key whatever the
-        # statistics say. The rows a recompute just inserted are not in them
-        # yet; an IN (…) join then planned a nested loop over the segment's
-        # 600k members times the changes and ran for minutes.
-        cursor.execute(
-            f"DELETE FROM {MEMBERSHIP_TABLE} WHERE segment_id = %s AND customer_id"
-            " = ANY(ARRAY(SELECT customer_id FROM segment_changes WHERE NOT joining))",
-            [segment.pk],
-        )
+        _set_local(cursor, POSTGRESQL_SETTINGS)
+        cursor.execute(changes, (segment.pk, *matching_params, segment.pk))
+        _set_local(cursor, _POSTGRESQL_LEAVE_SETTINGS)
+        cursor.execute(_POSTGRESQL_LEAVE)
         left = cursor.rowcount
-        cursor.execute(
-            f"INSERT INTO {MEMBERSHIP_TABLE} (segment_id, customer_id)"
-            " SELECT %s, customer_id FROM segment_changes WHERE joining"
-            # In key order: appends to the primary key instead of random
-            # page splits all over it.
-            " ORDER BY customer_id",
-            [segment.pk],
-        )
+        for name in _POSTGRESQL_LEAVE_SETTINGS:
+            cursor.execute(f"SET LOCAL {name} TO DEFAULT")
+        # In key order: appends to the primary key instead of random page
+        # splits all over it.
+        cursor.execute(_POSTGRESQL_JOIN)
         joined = cursor.rowcount
         cursor.execute("DROP TABLE segment_changes")
     return joined, left

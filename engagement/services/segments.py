@@ -18,7 +18,10 @@ from customers.models import App, Partner
 from engagement import rules
 from engagement.models import Segment, SegmentRun
 from engagement.services.groups import customer_group_save
-from engagement.services.membership import segment_request_recompute
+from engagement.services.membership import (
+    segment_recompute_lock_try,
+    segment_request_recompute,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +103,21 @@ def segment_update(
 
 @transaction.atomic
 def segment_delete(*, segment: Segment, user: AbstractBaseUser | None) -> None:
-    """Delete a segment with its membership and history."""
+    """Delete a segment with its membership and history.
+
+    Raises ``ValidationError`` (code ``computing``) while a recompute of it
+    runs: its new members would outlive the segment, and waiting for it could
+    take minutes.
+    """
+    if not segment_recompute_lock_try(segment_id=segment.pk):
+        raise ValidationError(
+            _(
+                "“%(name)s” is being calculated right now. You can delete it "
+                "when the calculation is done."
+            )
+            % {"name": segment.name},
+            code="computing",
+        )
     logger.info(
         "segment_deleted segment=%s user=%s", segment.pk, getattr(user, "pk", None)
     )

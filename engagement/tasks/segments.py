@@ -17,16 +17,28 @@ RETRY = {
     "max_retries": 8,
 }
 
+# A recompute of a 1M-row app takes seconds; minutes mean something is stuck.
+# The Redis broker's visibility_timeout (REDIS_BROKER_TRANSPORT_OPTIONS in
+# config/settings.py, 30 min) must stay above the hard limit plus the longest
+# retry countdown (RETRY's retry_backoff_max, 10 min): a task is unacknowledged
+# from its delivery (a retry is delivered when sent, then waits for its
+# countdown) until it ends, and Redis hands one older than the timeout to
+# another worker while it still runs.
+RECOMPUTE_SOFT_TIME_LIMIT = 15 * 60
+RECOMPUTE_TIME_LIMIT = 16 * 60
+
 
 @shared_task(
     acks_late=True,
-    # A recompute of a 1M-row app takes seconds; minutes mean something is stuck.
-    soft_time_limit=15 * 60,
-    time_limit=16 * 60,
+    soft_time_limit=RECOMPUTE_SOFT_TIME_LIMIT,
+    time_limit=RECOMPUTE_TIME_LIMIT,
     **RETRY,
 )
 def segment_recompute_task(segment_id: int, version: int, trigger: str) -> None:
-    """Apply version ``version`` (or newer) of one segment's membership."""
+    """Apply version ``version`` (or newer) of one segment's membership.
+
+    A stale or redelivered task (the version is applied) changes nothing.
+    """
     membership.segment_recompute(
         segment_id=segment_id, version=version, trigger=trigger
     )
@@ -36,3 +48,9 @@ def segment_recompute_task(segment_id: int, version: int, trigger: str) -> None:
 def segments_recompute_due() -> int:
     """Daily: enqueue one recompute task per due segment, oldest first."""
     return membership.segments_request_due()
+
+
+@shared_task(acks_late=True, soft_time_limit=5 * 60, time_limit=6 * 60, **RETRY)
+def segments_recompute_stalled() -> int:
+    """Every minute (beat): enqueue again the recomputes whose task was lost."""
+    return membership.segments_request_stalled()

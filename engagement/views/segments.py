@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from config.statement_timeout import is_statement_timeout
+from customers.http import redirect_target
 from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
 from engagement import rules
@@ -41,7 +43,11 @@ def _editor(request: HttpRequest, *, segment: Segment | None, editor: SegmentEdi
     action = request.POST.get("action", "save")
     if action != "save":
         editor.apply(action, upload=request.FILES.get("definition_file"))
-        return _render_editor(request, segment=segment, editor=editor, partial=True)
+        name, _sep, index = action.partition(":")
+        row = int(index) if name == "refresh_row" and index.isdigit() else None
+        return _render_editor(
+            request, segment=segment, editor=editor, partial=True, row=row
+        )
     if editor.is_valid():
         data = editor.form.cleaned_data
         try:
@@ -55,7 +61,10 @@ def _editor(request: HttpRequest, *, segment: Segment | None, editor: SegmentEdi
                 )
                 messages.success(
                     request,
-                    _("Segment “%(name)s” saved. Its members are being calculated.")
+                    _(
+                        "Segment “%(name)s” saved. Its members are queued for "
+                        "calculation; this page updates when they are ready."
+                    )
                     % {"name": segment.name},
                 )
             else:
@@ -67,7 +76,17 @@ def _editor(request: HttpRequest, *, segment: Segment | None, editor: SegmentEdi
                     user=request.user,
                 )
                 messages.success(
-                    request, _("Segment “%(name)s” saved.") % {"name": segment.name}
+                    request,
+                    (
+                        _(
+                            "Segment “%(name)s” saved. Its new members are queued "
+                            "for calculation; until then the previous members "
+                            "apply."
+                        )
+                        if segment.is_computing
+                        else _("Segment “%(name)s” saved.")
+                    )
+                    % {"name": segment.name},
                 )
         except ValidationError as exc:
             _add_service_errors(editor, exc)
@@ -93,8 +112,12 @@ def _render_editor(
     segment: Segment | None,
     editor: SegmentEditor,
     partial: bool = False,
+    row: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """Render the editor; for htmx, only the conditions, or only ``row``
+    (after its selects changed: the rest of the form is left as the partner
+    has it) with the definition text."""
     text, complete = editor.preview()
     context = {
         "segment": segment,
@@ -104,9 +127,15 @@ def _render_editor(
         "readonly": not request.membership.can_edit,
     }
     if partial and request.htmx:
-        response = render(
-            request, "engagement/segments/_conditions.html", context, status=status
-        )
+        template = "engagement/segments/_conditions.html"
+        if row is not None and row < len(editor.formset.forms):
+            template = "engagement/segments/_condition_row_refresh.html"
+            context.update(
+                index=row,
+                form=editor.formset.forms[row],
+                number=editor.row_number(row),
+            )
+        response = render(request, template, context, status=status)
         return trigger_client_event(response, "conditions-updated")
     return render(request, "engagement/segments/editor.html", context, status=status)
 
@@ -133,9 +162,7 @@ def _editor_too_big(
 
 
 def _estimate_too_big(request: HttpRequest, message: str) -> HttpResponse:
-    return HttpResponse(
-        format_html('<span class="text-danger">{}</span>', message), status=413
-    )
+    return render(request, "_message_fragment.html", {"message": message}, status=413)
 
 
 @partner_view()
@@ -201,9 +228,28 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def segment_estimate(request: HttpRequest) -> HttpResponse:
     """The live size estimate of the editor's current conditions (htmx)."""
     editor = SegmentEditor.from_post(partner=request.partner, data=request.POST)
-    app = editor.form.fields["app"].queryset.filter(pk=request.POST.get("app")).first()
+    raw_app = request.POST.get("app")
+    try:
+        app = editor.form.fields["app"].clean(raw_app) if raw_app else None
+    except ValidationError:
+        # Only a tampered request names an app the select does not offer.
+        return render(
+            request,
+            "_message_fragment.html",
+            {"message": _("Choose one of your apps.")},
+            status=400,
+        )
     definition = editor.valid_definition() if app else None
-    estimate = estimate_segment(app=app, definition=definition) if definition else None
+    try:
+        estimate = (
+            estimate_segment(app=app, definition=definition) if definition else None
+        )
+    except OperationalError as exc:
+        if not is_statement_timeout(exc):
+            raise
+        return render(
+            request, "engagement/segments/_estimate.html", {"timed_out": True}
+        )
     return render(
         request,
         "engagement/segments/_estimate.html",
@@ -248,10 +294,15 @@ def segment_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("“%(name)s” is being recalculated. The page updates when it is done.")
+            _(
+                "A new calculation of “%(name)s” is queued. The page updates "
+                "when it is done."
+            )
             % {"name": segment.name},
         )
-    return redirect(request.POST.get("next") or segment.get_absolute_url())
+    return redirect(
+        redirect_target(request, url=request.POST.get("next"), fallback=segment)
+    )
 
 
 @partner_view()
@@ -262,7 +313,11 @@ def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
         if not request.membership.can_edit:
             raise PermissionDenied(_("Viewers cannot delete customer groups."))
         name = segment.name
-        services.segment_delete(segment=segment, user=request.user)
+        try:
+            services.segment_delete(segment=segment, user=request.user)
+        except ValidationError as exc:
+            messages.warning(request, exc.messages[0])
+            return redirect(segment.get_absolute_url())
         messages.success(request, _("Segment “%(name)s” deleted.") % {"name": name})
         return redirect("engagement:customer_groups")
     return render(request, "engagement/segments/delete.html", {"segment": segment})

@@ -95,7 +95,6 @@ def test_partner_builds_saves_edits_and_deletes_a_segment(
 
 def test_copying_a_template_then_fixing_a_bad_value(page, sign_in, editor, app):
     sign_in("editor")
-    page.screenshot(path="/tmp/copy.png", full_page=True)
     page.get_by_role("link", name="Copy Happy raters").click()
     expect(page.get_by_label("Group name")).to_have_value("Happy raters")
     row(page, 0).get_by_label("Value").fill("9")

@@ -5,20 +5,14 @@ cannot see SQLite's in-memory test database). CI runs it.
 """
 
 import os
-import subprocess
-import sys
-import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from config.celery import app as celery_app
 from tests.factories import AppCustomerFactory, CustomerFactory
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.workers import require_postgresql, start_worker, stop_worker, wait_for_worker
 
 pytestmark = [
     pytest.mark.broker,
@@ -27,60 +21,22 @@ pytestmark = [
 
 
 @pytest.fixture
-def worker(settings):
-    if not os.environ.get("REDIS_URL") or connection.vendor != "postgresql":
-        pytest.skip(
-            "needs REDIS_URL and PostgreSQL (a worker shares the test database)"
-        )
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}"
-            f":{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "CELERY_BROKER_URL": os.environ["REDIS_URL"],
-        "SEGMENT_MIN_SIZE": str(settings.SEGMENT_MIN_SIZE),
-    }
+def worker(settings, tmp_path):
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs REDIS_URL")
+    require_postgresql()
+    log = tmp_path / "worker.log"
     celery_app.conf.task_always_eager = False
     celery_app.control.purge()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "--app",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    process = start_worker(
+        broker_url=os.environ["REDIS_URL"], min_size=settings.SEGMENT_MIN_SIZE, log=log
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if celery_app.control.ping(timeout=0.5):
-                break
-            if process.poll() is not None:
-                pytest.fail(f"the worker exited:\n{process.stdout.read()}")
-        else:
-            pytest.fail("the Celery worker did not answer within 30 s")
+        wait_for_worker(process, log=log, seconds=30)
         yield process
     finally:
         celery_app.conf.task_always_eager = True
-        process.terminate()
-        process.wait(timeout=20)
+        stop_worker(process)
 
 
 def test_saving_a_segment_in_the_browser_is_computed_by_a_real_worker(

@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Sum
+from django.test import RequestFactory
 
 from customers import demo
 from customers.demo import DEMO_EMAIL_SUFFIX, demo_store_product_id
@@ -74,7 +75,11 @@ def test_demo_logins_roles_and_support_staff():
     out = seed("--customers=50")
     for username in ("demo", "viewer", "other", "support"):
         assert username in out
-        assert authenticate(username=username, password="demo-password")
+        assert authenticate(
+            RequestFactory().post("/accounts/login/"),  # django-axes needs one
+            username=username,
+            password="demo-password",
+        )
     roles = dict(
         PartnerMembership.objects.values_list("user__username", "role").filter(
             partner__name="Demo Studio"
@@ -88,6 +93,7 @@ def test_demo_logins_roles_and_support_staff():
     assert support.is_staff and not support.is_superuser
     assert support.has_perm("customers.view_customer")
     assert support.has_perm("engagement.view_segment")
+    assert support.has_perm("axes.delete_accessattempt")  # unlocks sign-in
 
 
 def test_data_has_realistic_spreads():

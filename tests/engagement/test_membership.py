@@ -317,7 +317,7 @@ def test_two_workers_recomputing_one_segment_at_once_apply_it_once(
     partner, app, editor, monkeypatch
 ):
     if connection.vendor == "sqlite":
-        pytest.skip("row locks need PostgreSQL; SQLite serialises whole writes")
+        pytest.skip("the recompute lock is PostgreSQL's; SQLite serialises writes")
     segment = segment_create(
         partner=partner, app=app, name="Race", definition=SPEND_OVER_10, user=editor
     )
@@ -330,7 +330,7 @@ def test_two_workers_recomputing_one_segment_at_once_apply_it_once(
 
     def slow(**kwargs):
         inside.set()
-        threading.Event().wait(1.0)  # hold the row lock while the other arrives
+        threading.Event().wait(1.0)  # hold the lock while the other arrives
         return original(**kwargs)
 
     monkeypatch.setattr(membership, "_apply_diff", slow)

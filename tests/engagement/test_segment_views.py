@@ -305,8 +305,9 @@ def test_estimate_of_incomplete_conditions_says_so(editor_client, app):
 
 def test_estimate_never_counts_another_partners_app(editor_client, other_app):
     url = reverse("engagement:segment_estimate")
-    html = editor_client.post(url, editor_post(other_app, [SPEND_ROW])).content.decode()
-    assert "complete the conditions" in html
+    response = editor_client.post(url, editor_post(other_app, [SPEND_ROW]))
+    assert response.status_code == 400
+    assert "estimate-members" not in response.content.decode()
 
 
 def test_editing_prefills_and_a_changed_definition_asks_for_a_recompute(
@@ -479,3 +480,20 @@ def test_another_partners_segment_is_404(
         client.get(reverse(f"engagement:{name}", args=[segment.pk])).status_code == 404
     )
     assert segment.name not in client.get(GROUPS).content.decode()
+
+
+def test_an_estimate_reads_the_app_customers_once(editor_client, app):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from customers.models import AppCustomer
+
+    AppCustomerFactory(app=app, customer=CustomerFactory(store_spend=Decimal("20")))
+    url = reverse("engagement:segment_estimate")
+    table = AppCustomer._meta.db_table
+    for _available_count_uncached_then_cached in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            html = editor_client.post(url, editor_post(app, [SPEND_ROW])).content
+        assert b"Available app customers: 1" in html
+        # One statement, so the web statement timeout bounds the estimate.
+        assert sum(table in query["sql"] for query in queries) == 1

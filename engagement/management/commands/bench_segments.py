@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import resource
-import subprocess
-import sys
 import time
 from typing import Any
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connection, connections, transaction
 
-from customers.demo import APP_NAMES, demo_store_product_id
 from customers.models import App, AppCustomer, Customer
 from engagement import rules
+from engagement.management.scratch import (
+    SCRATCH_SEED,
+    scratch_demo_app,
+    scratch_postgresql_require,
+)
 from engagement.models import Segment, SegmentMembership
 from engagement.services import membership
 from engagement.services.segments import segment_create
@@ -169,7 +169,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=1_000_000)
-        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--seed", type=int, default=SCRATCH_SEED)
         parser.add_argument(
             "--churn", type=float, default=0.05, help="Share of app customers changed."
         )
@@ -178,13 +178,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, customers, seed, churn, keep, **options):
-        if connection.vendor != "postgresql":
-            raise CommandError(
-                "bench_segments measures PostgreSQL, the production database; this "
-                f"is {connection.vendor}. Set DATABASE_URL=postgres://… (a scratch "
-                "database: it seeds a million customers) and run `make bench`."
-            )
-        app = self._app(customers=customers, seed=seed)
+        scratch_postgresql_require(command="bench_segments", make_target="make bench")
+        app = scratch_demo_app(customers=customers, seed=seed, log=self.stdout.write)
         partner = app.partner
         Segment.objects.filter(partner=partner, name__startswith=PREFIX).delete()
         with connection.cursor() as cursor:  # clear what earlier runs left
@@ -256,32 +251,6 @@ class Command(BaseCommand):
         self._report(rows=rows, refresh=refresh, peak_rss_mb=peak_rss_mb, total=total)
         if not keep:
             Segment.objects.filter(partner=partner, name__startswith=PREFIX).delete()
-
-    def _app(self, *, customers: int, seed: int) -> App:
-        store_product_id = demo_store_product_id(name=APP_NAMES[0])
-        app = App.objects.filter(store_product_id=store_product_id).first()
-        have = AppCustomer.objects.filter(app=app).count() if app else 0
-        if have >= customers:
-            self.stdout.write(f"reusing {have:,} customers of {app}")
-            return app
-        self.stdout.write(f"seeding {customers:,} customers of one app (seed_demo)…")
-        start = time.perf_counter()
-        # A child process: its memory does not count against this one's peak.
-        subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "seed_demo",
-                f"--customers={customers}",
-                "--apps=1",
-                f"--seed={seed}",
-            ],
-            check=True,
-            cwd=settings.BASE_DIR,
-            env=os.environ.copy(),
-        )
-        self.stdout.write(f"seeded in {time.perf_counter() - start:.1f} s")
-        return App.objects.get(store_product_id=store_product_id)
 
     def _churn(self, *, app: App, share: float, salt: int) -> int:
         """Change the facts of ``share`` of the app's customers, set-based.

@@ -34,14 +34,20 @@ class Command(BaseCommand):
             if app_obj is None:
                 raise CommandError(f"No app with Store product ID {app!r}.")
             segments = segments.filter(app=app_obj)
+        if not sync:
+            # One batch: with the broker down, one failed publish instead of
+            # one wait per segment; the sweeper sends them all later.
+            items = list(segments.only("pk", "name", "pending_version"))
+            membership.segments_request_recompute(
+                segments=items, trigger=SegmentRun.Trigger.SUPPORT
+            )
+            for item in items:
+                self.stdout.write(
+                    f"{item.pk}\t{item.name}\tqueued (version {item.pending_version})"
+                )
+            return
         failures = 0
         for item in segments.iterator():
-            if not sync:
-                version = membership.segment_request_recompute(
-                    segment=item, trigger=SegmentRun.Trigger.SUPPORT
-                )
-                self.stdout.write(f"{item.pk}\t{item.name}\tqueued (version {version})")
-                continue
             version = membership.segment_request_recompute(
                 segment=item, trigger=SegmentRun.Trigger.SUPPORT, enqueue=False
             )
