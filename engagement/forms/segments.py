@@ -308,6 +308,19 @@ class ConditionForm(forms.Form):
         return cleaned
 
 
+def action_parse(action: str) -> tuple[str, int]:
+    """Split an editor action (``add_filter:3``) into its name and index.
+
+    The index is -1 unless it is a whole number in ASCII digits (``²`` and
+    ``١`` are digits to ``str.isdigit`` but not to ``int``).
+    """
+    name, _sep, arg = action.partition(":")
+    try:
+        return name, int_from_text(arg)
+    except NumberError:
+        return name, -1
+
+
 class BaseConditionFormSet(forms.BaseFormSet):
     def clean(self) -> None:
         if not self.forms:
@@ -384,11 +397,7 @@ class SegmentEditor:
 
     def apply(self, action: str, upload: Any = None) -> None:
         """Add or remove a row or block, or import a definition file."""
-        name, _sep, arg = action.partition(":")
-        try:
-            index = int_from_text(arg)
-        except NumberError:
-            index = -1
+        name, index = action_parse(action)
         blocks = self.block_count
         if name == "add_filter" and 0 <= index < blocks:
             if self._rows_in(index) >= rules.MAX_CONDITIONS:

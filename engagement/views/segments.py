@@ -18,7 +18,7 @@ from customers.http import redirect_target
 from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
 from engagement import rules
-from engagement.forms.segments import SegmentEditor
+from engagement.forms.segments import SegmentEditor, action_parse
 from engagement.models import Segment, SegmentTemplate
 from engagement.selectors.segments import (
     segment_estimate as estimate_segment,
@@ -43,8 +43,8 @@ def _editor(request: HttpRequest, *, segment: Segment | None, editor: SegmentEdi
     action = request.POST.get("action", "save")
     if action != "save":
         editor.apply(action, upload=request.FILES.get("definition_file"))
-        name, _sep, index = action.partition(":")
-        row = int(index) if name == "refresh_row" and index.isdigit() else None
+        name, index = action_parse(action)
+        row = index if name == "refresh_row" and index >= 0 else None
         return _render_editor(
             request, segment=segment, editor=editor, partial=True, row=row
         )

@@ -332,7 +332,14 @@ def test_a_huge_amount_over_http_is_answered_at_once_with_the_form_message(
 
 
 @pytest.mark.parametrize(
-    "action", ["add_filter:²", "remove_filter:١", "add_filter:" + "9" * 5000]
+    "action",
+    [
+        "add_filter:²",
+        "remove_filter:١",
+        "add_filter:" + "9" * 5000,
+        "refresh_row:²",
+        "refresh_row:" + "9" * 5000,
+    ],
 )
 def test_a_structural_action_with_odd_digits_changes_nothing(
     editor_client, app, action
