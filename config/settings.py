@@ -216,6 +216,20 @@ STORAGES = {
     },
 }
 
+# Request bodies. The segment editor posts one field per chosen value of a
+# list: its largest valid definition (20 OR statements x 20 filters, each a
+# list of 100 of the 249 markets, with 4 more fields a filter and 8 for the
+# page) is 41,608 fields, hence 45,000 (room for a few more fields a filter).
+# tests/engagement/test_request_size.py fails if the editor needs more. The
+# work stays bounded: Django reads a body once, linearly, and refuses it past
+# 45,000 fields or 2.5 MB of field names and values (the editor's worst case
+# holds 1.0 MB of them, a 3.5 MB multipart body read in 1.1 s of CPU). Part
+# headers do not count towards the 2.5 MB but are at most 1 KB each: the most
+# a client can make Django read is 44 MB in 1.6 s of CPU, cut to a fraction
+# of that by the reverse proxy's body limit (README: 8 MB).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 45_000
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default: 2.5 MB
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

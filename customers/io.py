@@ -20,12 +20,12 @@ row and never swallows the lines after it.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import functools
 import itertools
 import json
-import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -40,6 +40,13 @@ from django.utils import timezone
 from django_countries import countries
 
 from customers.models import AcquisitionType, AppCustomer, Customer, Gender, Platform
+from customers.numbers import (
+    NumberError,
+    decimal_from_text,
+    int_from_text,
+    json_loads,
+    number_check,
+)
 
 # A row of ours is under 1 KB; a "line" of a megabyte is a binary file or a
 # file without line breaks, not a row to report.
@@ -48,9 +55,6 @@ MAX_INTEGER = 2_147_483_647  # PostgreSQL integer, the type of the count fields
 MAX_MONEY = Decimal(10) ** 10  # DecimalField(max_digits=12, decimal_places=2)
 CENT = Decimal("0.01")
 
-_DIGITS = re.compile(r"[0-9]+")
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-_FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _BOOLEANS = {
     "true": True,
@@ -168,10 +172,10 @@ def integer_parser(low: int, high: int) -> Callable[[object], int]:
     def parse_integer(value: object) -> int:
         number = None
         if isinstance(value, int) and _is_number(value):
-            number = value
-        # len() spares int() absurdly long digit strings.
-        elif isinstance(value, str) and len(value) <= 12 and _DIGITS.fullmatch(value):
-            number = int(value)
+            number = value  # a JSON integer, its literal checked when read
+        elif isinstance(value, str):
+            with contextlib.suppress(NumberError):
+                number = int_from_text(value)
         if number is None or not low <= number <= high:
             raise CellError(
                 f"{_show(value)} is not a whole number from {low} to {high}"
@@ -181,11 +185,23 @@ def integer_parser(low: int, high: int) -> Callable[[object], int]:
     return parse_integer
 
 
+def _exact_number(value: object) -> Decimal | None:
+    """A cell as an exact number, or None: text and JSON numbers are checked
+    for shape and size (``customers.numbers``) before any conversion."""
+    try:
+        if isinstance(value, str):
+            return decimal_from_text(value)
+        if _is_number(value):
+            number = number_check(value)
+            return number if isinstance(number, Decimal) else Decimal(number)
+    except NumberError:
+        pass
+    return None
+
+
 def parse_money(value: object) -> Decimal:
-    amount = None
-    if _is_number(value) or (isinstance(value, str) and _DECIMAL.fullmatch(value)):
-        amount = Decimal(value)
-    if amount is None or not amount.is_finite():
+    amount = _exact_number(value)
+    if amount is None:
         raise CellError(f"{_show(value)} is not an amount like 12.50")
     if amount < 0:
         raise CellError(f"{_show(value)} is negative")
@@ -198,12 +214,12 @@ def parse_money(value: object) -> Decimal:
 
 
 def parse_churn_score(value: object) -> float:
-    score = None
-    if _is_number(value) or (isinstance(value, str) and _FLOAT.fullmatch(value)):
-        score = float(value)
-    if score is None or not math.isfinite(score) or not 0 <= score <= 1:
+    score = _exact_number(value)
+    # The range is checked on the exact number: -1e-400 is negative, though
+    # it is -0.0 as a float.
+    if score is None or not 0 <= score <= 1:
         raise CellError(f"{_show(value)} is not a number from 0 to 1")
-    return score
+    return float(score)
 
 
 def text_parser(max_length: int) -> Callable[[object], str]:
@@ -532,8 +548,11 @@ def _csv_records(
 
 def _json_object(text: str) -> tuple[dict | None, str | None]:
     try:
-        # Decimal keeps money exact: 0.1 stays 0.1, not 0.1000000000000000055.
-        value = json.loads(text, parse_float=Decimal)
+        # Decimal keeps money exact: 0.1 stays 0.1, not 0.1000000000000000055;
+        # every number literal is checked before it is converted.
+        value = json_loads(text)
+    except NumberError as error:
+        return None, f"a number cannot be read: {error}"
     except (ValueError, RecursionError) as error:
         return None, f"not valid JSON: {error}"
     if not isinstance(value, dict):
@@ -557,7 +576,9 @@ def _jsonl_records(lines: Iterator[tuple[int, str]]) -> Iterator[Record]:
 
 def _check_first_json_line(text: str) -> None:
     try:
-        value = json.loads(text, parse_float=Decimal)
+        # Only its keys matter here: numbers stay unconverted text, and a bad
+        # one is that row's reason, not a file error.
+        value = json.loads(text, parse_int=str, parse_float=str)
     except (ValueError, RecursionError):
         value = None
     if not isinstance(value, dict):

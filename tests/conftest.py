@@ -1,4 +1,13 @@
-"""Shared fixtures: a partner with an app, and its editor and viewer clients."""
+"""Shared fixtures: a partner with an app, its editor and viewer clients, and
+a CPU-time bound for calls that must not run away."""
+
+import os
+import pickle
+import resource
+import signal
+import traceback
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -94,3 +103,102 @@ def _migration_data(request):
         ("0007_segment_recompute_sweeper", "create_schedule"),
     ):
         getattr(import_module(f"engagement.migrations.{module}"), function)(apps, None)
+
+
+# CPU seconds a bounded call may use. Every bounded call in the suite needs a
+# few milliseconds; the defects it guards against burn a minute or never end.
+CPU_LIMIT_SECONDS = 10
+
+
+class CpuLimitExceeded(AssertionError):
+    """A call ran past its CPU-time limit; the kernel killed its process."""
+
+
+def _child_database() -> None:
+    """Give a forked child a database connection of its own.
+
+    SQLite's in-memory test database is a copy in the child's memory and is
+    used as it is. A PostgreSQL socket is shared with the parent: the child
+    keeps the inherited connection object alive (garbage-collecting it would
+    send the server a Terminate message on the parent's session) and opens a
+    new one, which sees what the test committed (use ``transactional_db``).
+    """
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if connection.vendor == "sqlite":
+            continue
+        _INHERITED.append(connection.connection)
+        connection.connection = None
+        connection.in_atomic_block = False
+        connection.savepoint_ids = []
+        connection.needs_rollback = False
+
+
+_INHERITED: list[Any] = []
+
+
+def run_cpu_bounded(
+    function: Callable[..., Any], *args: Any, seconds: int = CPU_LIMIT_SECONDS
+) -> Any:
+    """Run ``function(*args)`` in a forked child limited to ``seconds`` of CPU.
+
+    Return what it returns, or raise what it raised (its traceback in the
+    message when the exception does not pickle). When the call runs past the
+    limit the kernel kills the child, even inside a C call that never checks
+    for signals, and ``CpuLimitExceeded`` is raised: old code fails, it does
+    not hang. CPU time, not wall time, so a busy machine changes nothing.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        status = 0
+        try:
+            os.close(read_end)
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
+            _child_database()
+            try:
+                outcome = ("value", function(*args))
+            except BaseException as exc:
+                outcome = ("error", exc, traceback.format_exc())
+            try:
+                payload = pickle.dumps(outcome)
+            except Exception:
+                payload = pickle.dumps(
+                    ("error", None, f"unpicklable outcome: {outcome!r:.2000}")
+                )
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(payload)
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        payload = pipe.read()
+    _pid, wait_status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(wait_status):
+        number = os.WTERMSIG(wait_status)
+        if number in (signal.SIGXCPU, signal.SIGKILL):
+            raise CpuLimitExceeded(
+                f"{getattr(function, '__name__', function)}{args!r:.200} used more "
+                f"than {seconds} s of CPU"
+            )
+        raise AssertionError(f"the child died of signal {number}")
+    if not payload:
+        raise AssertionError("the child exited without an outcome")
+    outcome = pickle.loads(payload)
+    if outcome[0] == "value":
+        return outcome[1]
+    _kind, exc, text = outcome
+    if isinstance(exc, BaseException):
+        exc.add_note(f"in the CPU-bounded child:\n{text}")
+        raise exc
+    raise AssertionError(text)
+
+
+@pytest.fixture(scope="session")
+def cpu_bounded() -> Callable[..., Any]:
+    """``run_cpu_bounded``: call a function under a CPU-time limit (a fork)."""
+    return run_cpu_bounded

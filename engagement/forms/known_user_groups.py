@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from customers.names import name_clean
 from engagement.services.known_user_groups import (
     MAX_CSV_BYTES,
     ParsedAddresses,
@@ -66,6 +67,9 @@ class KnownUserGroupForm(forms.Form):
         if editing:
             del self.fields["name"]
             del self.fields["csv_file"]
+
+    def clean_name(self) -> str:
+        return name_clean(self.cleaned_data["name"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from customers.names import name_clean
 from engagement.models import CustomerGroup
 
 
@@ -21,12 +22,18 @@ def _name_taken() -> ValidationError:
 
 
 def customer_group_save(group: CustomerGroup) -> None:
-    """Check and save a group; a taken name is reported on ``name``.
+    """Check and save a group; a bad or taken name is reported on ``name``.
 
-    The name is unique per partner across every kind of group (a database
-    constraint on the shared row); a concurrent save that takes the name
-    first is reported the same way.
+    The name is stored as ``customers.names.name_clean`` returns it (NFC,
+    trimmed, visible), so every entry point (forms, commands, the API) gets
+    the same rule. It is unique per partner across every kind of group (a
+    database constraint on the shared row); a concurrent save that takes
+    the name first is reported the same way.
     """
+    try:
+        group.name = name_clean(group.name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc}) from None
     try:
         group.full_clean()
     except ValidationError as exc:

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers.models import Customer, Partner
+from customers.names import name_normalise
 from engagement.models import (
     GroupKind,
     KnownUserGroup,
@@ -250,7 +251,7 @@ def known_user_group_create(
     group = KnownUserGroup(
         kind=GroupKind.KNOWN_USER_GROUP,
         partner=partner,
-        name=(name or "").strip(),
+        name=name,
         created_by=user,
         updated_by=user,
     )
@@ -280,7 +281,7 @@ def known_user_group_update(
     Passing a different ``name`` raises ``ValidationError`` (code
     ``name_immutable``): a known user group keeps its name for good.
     """
-    if name is not None and name.strip() != group.name:
+    if name is not None and name_normalise(name) != group.name:
         raise ValidationError(
             {
                 "name": ValidationError(

@@ -52,14 +52,14 @@ def segment_create(
     With ``enqueue=False`` the version is requested but no task is sent: the
     caller computes it (the benchmark). Raises ``ValidationError`` for a
     foreign app, a taken or blank name, or an invalid definition; nothing is
-    saved then.
+    saved then. The name is cleaned by ``customer_group_save``.
     """
     _check_app(partner=partner, app=app)
     segment = Segment(
         kind=Segment.Kind.SEGMENT,
         partner=partner,
         app=app,
-        name=name.strip(),
+        name=name,
         definition=rules.definition_validate(definition),
         created_by=user,
         updated_by=user,
@@ -90,7 +90,7 @@ def segment_update(
     _check_app(partner=segment.partner, app=app)
     definition = rules.definition_validate(definition)
     recompute = definition != segment.definition or app.pk != segment.app_id
-    segment.name = name.strip()
+    segment.name = name
     segment.app = app
     segment.definition = definition
     segment.updated_by = user

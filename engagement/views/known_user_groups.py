@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
 from engagement.forms.known_user_groups import (
     KnownUserGroupConfirmForm,
@@ -61,7 +62,44 @@ def _add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+def _create_too_big(request: HttpRequest, message: str) -> HttpResponse:
+    form = form_refuse(KnownUserGroupForm(), message)
+    return render(
+        request, "engagement/known_user_groups/form.html", {"form": form}, status=413
+    )
+
+
+def _edit_too_big(request: HttpRequest, message: str, pk: int) -> HttpResponse:
+    group = _get_group(request, pk)
+    _require_editor(request)
+    form = KnownUserGroupForm(initial={"addresses": _box(group)}, editing=True)
+    return render(
+        request,
+        "engagement/known_user_groups/form.html",
+        {"form": form_refuse(form, message), "group": group},
+        status=413,
+    )
+
+
+def _import_too_big(request: HttpRequest, message: str, pk: int) -> HttpResponse:
+    group = _get_group(request, pk)
+    _require_editor(request)
+    form = form_refuse(KnownUserGroupImportForm(), message)
+    return render(
+        request,
+        "engagement/known_user_groups/import.html",
+        {"group": group, "form": form},
+        status=413,
+    )
+
+
+def _box(group: KnownUserGroup) -> str:
+    """The group's addresses as the box shows them, one a line."""
+    return "\n".join(group.addresses.order_by("email").values_list("email", flat=True))
+
+
 @partner_view(editor=True)
+@post_size_checked(_create_too_big)
 def known_user_group_create(request: HttpRequest) -> HttpResponse:
     """Create a group from typed addresses or a .csv file."""
     form = KnownUserGroupForm(request.POST or None, request.FILES or None)
@@ -106,6 +144,7 @@ def known_user_group_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @partner_view()
+@post_size_checked(_edit_too_big)
 def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Add and remove addresses in the box; the name is shown, never changed."""
     group = _get_group(request, pk)
@@ -131,10 +170,7 @@ def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(group)
         status = 400
     else:
-        emails = "\n".join(
-            group.addresses.order_by("email").values_list("email", flat=True)
-        )
-        form = KnownUserGroupForm(initial={"addresses": emails}, editing=True)
+        form = KnownUserGroupForm(initial={"addresses": _box(group)}, editing=True)
         status = 200
     return render(
         request,
@@ -145,6 +181,7 @@ def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @partner_view()
+@post_size_checked(_import_too_big)
 def known_user_group_import(request: HttpRequest, pk: int) -> HttpResponse:
     """Replace a group's addresses from a .csv file: show the change, then apply."""
     group = _get_group(request, pk)

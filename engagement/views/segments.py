@@ -15,9 +15,10 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from config.statement_timeout import is_statement_timeout
 from customers.http import redirect_target
+from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
 from engagement import rules
-from engagement.forms.segments import SegmentEditor
+from engagement.forms.segments import SegmentEditor, action_parse
 from engagement.models import Segment, SegmentTemplate
 from engagement.selectors.segments import (
     segment_estimate as estimate_segment,
@@ -42,8 +43,8 @@ def _editor(request: HttpRequest, *, segment: Segment | None, editor: SegmentEdi
     action = request.POST.get("action", "save")
     if action != "save":
         editor.apply(action, upload=request.FILES.get("definition_file"))
-        name, _sep, index = action.partition(":")
-        row = int(index) if name == "refresh_row" and index.isdigit() else None
+        name, index = action_parse(action)
+        row = index if name == "refresh_row" and index >= 0 else None
         return _render_editor(
             request, segment=segment, editor=editor, partial=True, row=row
         )
@@ -139,7 +140,33 @@ def _render_editor(
     return render(request, "engagement/segments/editor.html", context, status=status)
 
 
+def _editor_too_big(
+    request: HttpRequest, message: str, pk: int | None = None
+) -> HttpResponse:
+    """The editor as it was before a POST too big to read, with the message."""
+    if not request.membership.can_edit:
+        raise PermissionDenied(_("Viewers cannot change customer groups."))
+    segment = _get_segment(request, pk) if pk is not None else None
+    editor = SegmentEditor.from_definition(
+        partner=request.partner,
+        definition=rules.definition_validate(segment.definition) if segment else None,
+        initial={"name": segment.name, "app": segment.app} if segment else None,
+    )
+    if request.htmx:
+        editor.message = message
+    else:
+        form_refuse(editor.form, message)
+    return _render_editor(
+        request, segment=segment, editor=editor, partial=True, status=413
+    )
+
+
+def _estimate_too_big(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "_message_fragment.html", {"message": message}, status=413)
+
+
 @partner_view()
+@post_size_checked(_editor_too_big)
 def segment_create(request: HttpRequest) -> HttpResponse:
     """New segment: blank, copied from a template (?template=slug)."""
     if request.method == "POST":
@@ -180,6 +207,7 @@ def segment_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @partner_view()
+@post_size_checked(_editor_too_big)
 def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a segment; viewers see the editor read-only."""
     segment = _get_segment(request, pk)
@@ -196,6 +224,7 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @partner_view()
 @require_POST
+@post_size_checked(_estimate_too_big)
 def segment_estimate(request: HttpRequest) -> HttpResponse:
     """The live size estimate of the editor's current conditions (htmx)."""
     editor = SegmentEditor.from_post(partner=request.partner, data=request.POST)
