@@ -36,12 +36,12 @@
     );
   }
 
-  // A choice made before htmx was ready (a slow page load) sent nothing: the
-  // row still offers the attributes of the category it was rendered with.
-  // Once htmx has processed the page, refresh each row whose selects differ
-  // from what the server rendered.
-  document.addEventListener("DOMContentLoaded", function () {
-    form.querySelectorAll("#segment-conditions select[hx-post]").forEach(
+  // A choice made before htmx wired up a select (a slow page load) sent
+  // nothing: the row still offers the attributes of the category it was
+  // rendered with. Once htmx has processed the page or new content, refresh
+  // each row whose selects differ from what the server rendered.
+  htmx.onLoad(function (loaded) {
+    loaded.querySelectorAll("#segment-conditions select[hx-post]").forEach(
       function (select) {
         var rendered = Array.prototype.find.call(select.options, function (o) {
           return o.defaultSelected;

@@ -122,3 +122,22 @@ def test_a_choice_made_before_the_page_is_ready_is_applied(page, sign_in, editor
     settle(page)
     expect(row(page, 0).get_by_label("Category")).to_have_value("rating")
     expect(row(page, 0).get_by_label("Attribute")).to_contain_text("Has rated the app")
+
+
+def test_a_choice_made_as_new_rows_arrive_is_applied(editor_page):
+    page = editor_page
+    # The partner picks a category in the new row the moment it appears.
+    page.evaluate(
+        """() => document.body.addEventListener("htmx:afterSwap", () =>
+            setTimeout(() => {
+                const select = document.querySelector(
+                    '.condition-row[data-row="2"] .condition-category');
+                select.value = "rating";
+                select.dispatchEvent(new Event("input", {bubbles: true}));
+                select.dispatchEvent(new Event("change", {bubbles: true}));
+            }, 5), {once: true})"""
+    )
+    page.get_by_role("button", name="+ OR statement").click()
+    settle(page)
+    expect(row(page, 2).get_by_label("Category")).to_have_value("rating")
+    expect(row(page, 2).get_by_label("Attribute")).to_contain_text("Has rated the app")
