@@ -21,8 +21,15 @@ def _name_taken() -> ValidationError:
     )
 
 
-def customer_group_save(group: CustomerGroup) -> None:
+def customer_group_save(
+    group: CustomerGroup, *, update_fields: list[str] | None = None
+) -> None:
     """Check and save a group; a bad or taken name is reported on ``name``.
+
+    ``update_fields`` limits the write of an existing group to what its
+    caller changed: the rest of the row (a segment's computed counts and
+    versions, which a worker may have written since the group was read)
+    stays as stored.
 
     The name is stored as ``customers.names.name_clean`` returns it (NFC,
     trimmed, visible), so every entry point (forms, commands, the API) gets
@@ -42,6 +49,6 @@ def customer_group_save(group: CustomerGroup) -> None:
         raise
     try:
         with transaction.atomic():
-            group.save()
+            group.save(update_fields=update_fields)
     except IntegrityError as exc:
         raise _name_taken() from exc

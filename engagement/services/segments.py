@@ -94,7 +94,12 @@ def segment_update(
     segment.app = app
     segment.definition = definition
     segment.updated_by = user
-    customer_group_save(segment)
+    # Only what the partner changed: a recompute may have written the counts
+    # and versions since this request read the segment.
+    customer_group_save(
+        segment,
+        update_fields=["name", "app", "definition", "updated_by", "updated_at"],
+    )
     if recompute:
         segment_request_recompute(segment=segment, trigger=SegmentRun.Trigger.SAVE)
     logger.info("segment_updated segment=%s recompute=%s", segment.pk, recompute)

@@ -411,3 +411,37 @@ def test_importing_customer_data_recomputes_the_segments_of_the_touched_apps(
     assert segment.runs.get().trigger == SegmentRun.Trigger.IMPORT
     assert segment.member_count == 1
     assert not untouched.runs.exists()
+
+
+@pytest.mark.django_db
+def test_saving_a_segment_read_before_a_recompute_keeps_what_the_recompute_wrote(
+    partner, app, editor, settings
+):
+    from engagement.services.segments import segment_update
+
+    settings.SEGMENT_MIN_SIZE = 1
+    segment = segment_create(
+        partner=partner,
+        app=app,
+        name="Spenders",
+        definition=SPEND_OVER_10,
+        user=editor,
+        enqueue=False,
+    )
+    spender(app, "20")
+    read_by_the_editor = Segment.objects.get(pk=segment.pk)
+    membership.segment_recompute(segment_id=segment.pk, version=1)
+    segment_update(
+        segment=read_by_the_editor,
+        app=app,
+        name="Big spenders",
+        definition=SPEND_OVER_10,
+        user=editor,
+    )
+    segment.refresh_from_db()
+    assert segment.name == "Big spenders"
+    assert (segment.version, segment.member_count, segment.status) == (
+        1,
+        1,
+        Segment.Status.ACTIVE,
+    )
