@@ -6,85 +6,20 @@ real process whose DATABASE_URL points at a port nothing listens on.
 """
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import time
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
 from tests.processes import run_python
+from tests.workers import PrivateRedis, free_port
 
 HEALTHZ = "/healthz"
-DEADLINE = 20  # seconds to wait for redis-server to start or stop
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-class PrivateRedis:
-    """A redis-server of this test's own, on a free port, without persistence."""
-
-    def __init__(self, tmp_path: Path):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = subprocess.Popen(
-            [
-                shutil.which("redis-server"),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(tmp_path),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self._wait_until(lambda: _answers(self.port), "start")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=DEADLINE)
-        self._wait_until(lambda: not _answers(self.port), "stop")
-
-    def _wait_until(self, condition, what: str) -> None:
-        deadline = time.monotonic() + DEADLINE
-        while not condition():
-            if time.monotonic() > deadline:
-                self.process.kill()
-                pytest.fail(f"redis-server did not {what} on port {self.port}")
-            time.sleep(0.05)
 
 
 @pytest.fixture
-def private_redis(tmp_path):
-    if not shutil.which("redis-server"):
-        message = "redis-server is not installed (apt-get install redis-server)"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # CI must run it, not skip it
-        pytest.skip(message)
-    redis = PrivateRedis(tmp_path)
+def private_redis():
+    redis = PrivateRedis()
+    redis.start()
     yield redis
     redis.stop()
 

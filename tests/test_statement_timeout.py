@@ -175,16 +175,13 @@ def test_a_timed_out_page_answers_503_with_a_plain_message(
     assert editor_client.get(reverse("engagement:customer_groups")).status_code == 200
 
 
-@needs_postgresql
-@pytest.mark.django_db(transaction=True)
-def test_a_recompute_past_the_timeout_fails_cleanly_instead_of_retrying(
-    partner, app, short_timeout
-):
-    from engagement.services.membership import segment_recompute
+@pytest.fixture
+def segment(partner, app):
+    """A segment asked for (version 1) but not computed: no task is sent."""
     from engagement.services.segments import segment_create
     from tests.engagement.test_segment_views import SPEND_OVER_10
 
-    segment = segment_create(
+    return segment_create(
         partner=partner,
         app=app,
         name="Spenders",
@@ -192,6 +189,15 @@ def test_a_recompute_past_the_timeout_fails_cleanly_instead_of_retrying(
         user=None,
         enqueue=False,
     )
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_recompute_past_the_timeout_fails_cleanly_instead_of_retrying(
+    segment, short_timeout
+):
+    from engagement.services.membership import segment_recompute
+
     with locked(AppCustomer):
         run = segment_recompute(segment_id=segment.pk, version=1)
     segment.refresh_from_db()
@@ -203,7 +209,7 @@ def test_a_recompute_past_the_timeout_fails_cleanly_instead_of_retrying(
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_partners_never_wait_for_a_running_recompute(
-    partner, app, editor_client, short_timeout, monkeypatch
+    segment, app, editor_client, short_timeout, monkeypatch
 ):
     """A recompute of a big app takes seconds to minutes: saving, refreshing or
     deleting the segment meanwhile must not wait for it (and so run into the
@@ -223,17 +229,7 @@ def test_partners_never_wait_for_a_running_recompute(
 
     from engagement.models import Segment
     from engagement.services.membership import segment_recompute
-    from engagement.services.segments import segment_create
-    from tests.engagement.test_segment_views import SPEND_OVER_10
 
-    segment = segment_create(
-        partner=partner,
-        app=app,
-        name="Spenders",
-        definition=SPEND_OVER_10,
-        user=None,
-        enqueue=False,
-    )
     with locked(AppCustomer) as holder:
         recompute = threading.Thread(
             target=lambda: (
