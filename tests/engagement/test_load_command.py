@@ -100,12 +100,23 @@ def test_load_prints_the_issue_json_line_and_stops_every_process(command):
     assert _living_in_groups(set(started.values())) == []
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_load_interrupted_stops_every_process_it_started(command, tmp_path):
     args, env = command
     log = tmp_path / "command.out"
     with log.open("w") as out:
         process = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            # As from a terminal: a suite started in the background by a
+            # shell without job control inherits SIGINT ignored.
+            preexec_fn=_interruptible,
         )
     try:
         deadline = time.monotonic() + 120
