@@ -14,8 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from customers import io
+from customers.columns import APP_FACT_FIELDS, CUSTOMER_FACT_FIELDS
 from customers.models import App, AppCustomer, Customer
+from customers.readers import ParsedRow, RowError, customer_file_records, parse_row
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class _Batch:
     customers: dict[str, Customer] = field(default_factory=dict)
     app_customers: dict[tuple[int, str], dict] = field(default_factory=dict)
 
-    def add(self, row: io.ParsedRow) -> None:
+    def add(self, row: ParsedRow) -> None:
         self.rows += 1
         # Pop first so a repeated e-mail moves to the end: dict order then
         # follows the file, which keeps the upsert order deterministic.
@@ -135,7 +136,7 @@ def _load(batch: _Batch) -> None:
         list(batch.customers.values()),
         update_conflicts=True,
         unique_fields=["email"],
-        update_fields=[*io.CUSTOMER_FACT_FIELDS, "updated_at"],
+        update_fields=[*CUSTOMER_FACT_FIELDS, "updated_at"],
     )
     ids = _customer_ids(list(batch.customers))
     if batch.app_customers:
@@ -146,7 +147,7 @@ def _load(batch: _Batch) -> None:
             ],
             update_conflicts=True,
             unique_fields=["app", "customer"],
-            update_fields=io.APP_FACT_FIELDS,
+            update_fields=APP_FACT_FIELDS,
         )
 
 
@@ -213,7 +214,7 @@ def customer_import(
     started = timezone.now()
     try:
         with (
-            io.customer_file_records(
+            customer_file_records(
                 path, every_row_has_app=default_app is not None
             ) as records,
             transaction.atomic(),
@@ -225,10 +226,10 @@ def customer_import(
                     report.add(line=record.line, reason=record.error, text=record.text)
                     continue
                 try:
-                    row = io.parse_row(
+                    row = parse_row(
                         record.cells, app_ids=app_ids, default_app_id=default_app_id
                     )
-                except io.RowError as error:
+                except RowError as error:
                     report.add(line=record.line, reason=error.reason, text=record.text)
                     continue
                 batch.add(row)
