@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from customers import hooks
 from customers.columns import APP_FACT_FIELDS, CUSTOMER_FACT_FIELDS
 from customers.models import App, AppCustomer, Customer
 from customers.readers import ParsedRow, RowError, customer_file_records, parse_row
@@ -35,6 +36,7 @@ class ImportResult:
     ``read`` counts non-blank data lines, ``read == loaded + rejected``.
     ``app_ids`` are the apps whose segments may have changed: the apps of the
     imported app rows and every app of a customer whose facts were written.
+    ``followed`` is what the ``customer_data_changed`` hook reported doing.
     """
 
     read: int
@@ -42,6 +44,7 @@ class ImportResult:
     rejected: int
     report_path: Path | None
     app_ids: frozenset[int]
+    followed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -191,6 +194,10 @@ def customer_import(
     crash loads nothing. Rejected rows go to a CSV at ``report_path``
     (``line,reason,row``), written only if some row was rejected.
 
+    Once committed, if any row loaded, call the ``customer_data_changed``
+    hook (``customers.hooks``): what builds on customer data (segments, known
+    user groups) catches up with the apps and customers written.
+
     Raise ``ValidationError`` (nothing changed, no report) when the file
     cannot be read as a whole: missing, empty, binary, no header, unknown
     columns.
@@ -246,12 +253,16 @@ def customer_import(
         report.discard()
         raise
     published = report.publish()
+    followed = []
+    if loaded:
+        followed = hooks.customer_data_changed(app_ids=affected, since=started)
     result = ImportResult(
         read=read,
         loaded=loaded,
         rejected=read - loaded,
         report_path=published,
         app_ids=frozenset(affected),
+        followed=tuple(followed),
     )
     logger.info(
         "customer_import.done path=%s read=%d loaded=%d rejected=%d apps=%d",
