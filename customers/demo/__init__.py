@@ -81,7 +81,7 @@ class DemoSummary:
 
 
 def demo_data_present(*, using: str = DEFAULT_DB_ALIAS) -> bool:
-    """Whether Demo Studio exists and has app customers."""
+    """Return whether Demo Studio exists and has app customers."""
     return (
         AppCustomer.objects.using(using)
         .filter(app__partner__name=DEMO_PARTNER_NAME)

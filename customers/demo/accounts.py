@@ -65,6 +65,7 @@ def demo_store_product_id(*, name: str) -> str:
 
 
 def demo_partners_upsert(*, using: str) -> tuple[Partner, Partner]:
+    """Create the two demo partners if missing; return Demo Studio, Northwind."""
     partner, _ = Partner.objects.using(using).get_or_create(name=DEMO_PARTNER_NAME)
     other, _ = Partner.objects.using(using).get_or_create(name=OTHER_PARTNER_NAME)
     return partner, other
@@ -82,6 +83,7 @@ def demo_apps_upsert(*, partner: Partner, count: int, using: str) -> list[App]:
 
 
 def demo_other_app_upsert(*, partner: Partner, using: str) -> App:
+    """Create or update the other partner's app, found by Store product ID."""
     app, _ = App.objects.using(using).update_or_create(
         store_product_id=demo_store_product_id(name=OTHER_APP_NAME),
         defaults={"partner": partner, "name": OTHER_APP_NAME},
