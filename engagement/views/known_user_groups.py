@@ -25,6 +25,8 @@ from engagement.models import KnownUserGroup
 from engagement.selectors.known_user_groups import (
     STATUSES,
     known_user_group_addresses,
+    known_user_group_diff,
+    known_user_group_export_rows,
     known_user_group_list,
 )
 from engagement.services import known_user_groups as services
@@ -222,7 +224,7 @@ def known_user_group_import(request: HttpRequest, pk: int) -> HttpResponse:
         )
     emails = form.cleaned_data["emails"]
     context.update(
-        change=services.known_user_group_diff(group=group, addresses=emails),
+        change=known_user_group_diff(group=group, addresses=emails),
         duplicates=form.parsed.duplicates,
         confirm=KnownUserGroupConfirmForm(
             initial={"payload": import_payload_sign(group_id=group.pk, emails=emails)},
@@ -243,10 +245,7 @@ def known_user_group_export(request: HttpRequest, pk: int) -> StreamingHttpRespo
     group = _get_group(request, pk)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (
-            writer.writerow(row)
-            for row in services.known_user_group_export_rows(group=group)
-        ),
+        (writer.writerow(row) for row in known_user_group_export_rows(group=group)),
         content_type="text/csv; charset=utf-8",
     )
     filename = f"{slugify(group.name) or 'known-user-group'}.csv"

@@ -10,7 +10,7 @@ from customers.models import App
 from customers.selectors import app_get_by_store_product_id
 from customers.services import customer_import
 from engagement.models import SegmentRun
-from engagement.services.known_user_groups import (
+from engagement.services.known_user_group_linking import (
     known_user_groups_link_customers_written_since,
 )
 from engagement.services.membership import segments_request_recompute_for_apps
