@@ -27,6 +27,7 @@ from engagement.selectors.segments import (
     segment_history,
     segment_list,
     segment_run_list,
+    stored_definition_read,
 )
 from engagement.services import membership
 from engagement.services import segments as services
@@ -192,17 +193,24 @@ def segment_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.membership.can_edit:
         raise PermissionDenied(_("Viewers cannot create customer groups."))
     source = _get_segment(request, pk)
+    stored = stored_definition_read(definition=source.definition)
     editor = SegmentEditor.from_definition(
         partner=request.partner,
-        definition=rules.definition_validate(source.definition),
+        definition=stored.definition,
         initial={
             "name": _("Copy of %(name)s") % {"name": source.name},
             "app": source.app,
         },
     )
-    editor.message = _("This is a copy of “%(name)s”. Change it, then save.") % {
-        "name": source.name
-    }
+    if stored.definition is None:
+        editor.message = _(
+            "The definition of “%(name)s” does not pass the current rules, so it "
+            "was not copied: %(problems)s Define the conditions, then save."
+        ) % {"name": source.name, "problems": " ".join(stored.problems)}
+    else:
+        editor.message = _("This is a copy of “%(name)s”. Change it, then save.") % {
+            "name": source.name
+        }
     return _render_editor(request, segment=None, editor=editor)
 
 
@@ -263,9 +271,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     segment = _get_segment(request, pk)
     context = {
         "segment": segment,
-        "definition_text": rules.definition_text(
-            rules.definition_validate(segment.definition)
-        ),
+        "definition": stored_definition_read(definition=segment.definition),
         "runs": segment_run_list(segment=segment),
         "history": segment_history(segment=segment),
     }
@@ -325,10 +331,16 @@ def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @partner_view()
 def segment_definition_export(request: HttpRequest, pk: int) -> HttpResponse:
-    """Download the segment's definition as a JSON file."""
+    """Download the segment's definition as a JSON file.
+
+    A definition that no longer validates is downloaded as stored: the
+    editor's import names its problems, so it can be fixed and imported.
+    """
     segment = _get_segment(request, pk)
+    stored = stored_definition_read(definition=segment.definition)
     response = JsonResponse(
-        rules.definition_validate(segment.definition),
+        stored.stored if stored.definition is None else stored.definition,
+        safe=False,
         json_dumps_params={"indent": 2, "ensure_ascii": False},
     )
     filename = f"{slugify(segment.name) or 'segment'}.json"
