@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
+from engagement.forms import service_errors_attach
 from engagement.forms.known_user_groups import (
     KnownUserGroupConfirmForm,
     KnownUserGroupForm,
@@ -52,14 +53,6 @@ def _report_duplicates(request: HttpRequest, form: KnownUserGroupForm) -> None:
             )
             % {"count": form.parsed.duplicates},
         )
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _create_too_big(request: HttpRequest, message: str) -> HttpResponse:
@@ -112,7 +105,7 @@ def known_user_group_create(request: HttpRequest) -> HttpResponse:
                 user=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            service_errors_attach(form=form, error=exc)
         else:
             _report_duplicates(request, form)
             messages.success(
@@ -159,7 +152,7 @@ def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     user=request.user,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                service_errors_attach(form=form, error=exc)
             else:
                 _report_duplicates(request, form)
                 messages.success(
