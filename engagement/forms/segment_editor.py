@@ -32,7 +32,7 @@ from engagement.forms.segments import (
     ConditionFormSet,
     SegmentForm,
 )
-from engagement.rules import ATTRIBUTES, OPERATORS, Arity, Attribute, ValueType
+from engagement.rules import ATTRIBUTES, OPERATORS, Arity, ValueType
 
 TOTAL_FORMS = f"{PREFIX}-TOTAL_FORMS"
 # The rows of a post in the order they are bound: for each row, the index it
@@ -132,7 +132,7 @@ def _relabelled(data: QueryDict, layout: Layout) -> QueryDict:
     return copy
 
 
-def _shown(attribute: Attribute, item: Any) -> str:
+def _shown(attribute: rules.Attribute, item: Any) -> str:
     if attribute.type is ValueType.BOOLEAN and isinstance(item, bool):
         return "true" if item else "false"
     if item is None or isinstance(item, dict | list):
@@ -268,10 +268,10 @@ class SegmentEditor:
                 valid = rules.definition_validate(definition)
             except ValidationError as exc:
                 message = _(
-                    "This segment's definition no longer passes the rules: "
-                    "%(problems)s The filters that could be read are shown; "
+                    "This segment's definition no longer passes the rules "
+                    "(%(problems)s). The filters that could be read are shown; "
                     "check them, then save."
-                ) % {"problems": " ".join(exc.messages[:5])}
+                ) % {"problems": "; ".join(exc.messages[:5])}
         rows = rows_from_definition(valid or definition) or [{"block": 0}]
         editor = cls(
             form=form,

@@ -25,15 +25,7 @@ from customers.models import App, Partner
 from customers.names import name_clean
 from customers.numbers import NumberError, decimal_from_text, int_from_text
 from engagement import rules
-from engagement.rules import (
-    ATTRIBUTES,
-    CATEGORIES,
-    OPERATORS,
-    Arity,
-    Attribute,
-    Operator,
-    ValueType,
-)
+from engagement.rules import ATTRIBUTES, CATEGORIES, OPERATORS, Arity, ValueType
 
 PREFIX = "conditions"
 # The fields of a row as posted; ``value_for`` is written by the row template
@@ -116,8 +108,8 @@ class RowChoice:
     """What a row has chosen so far; ``None`` is still "Choose…"."""
 
     category: str | None = None
-    attribute: Attribute | None = None
-    operator: Operator | None = None
+    attribute: rules.Attribute | None = None
+    operator: rules.Operator | None = None
 
     @classmethod
     def read(cls, category: Any, attribute: Any, operator: Any) -> RowChoice:

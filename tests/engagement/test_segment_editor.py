@@ -243,16 +243,21 @@ STALE = {
 }
 
 
-@pytest.fixture(params=list(STALE))
-def stale(request, partner, app, editor):
-    """A segment whose stored definition the rules reject, and the reason."""
-    definition, reason = STALE[request.param]
+def stored(*, partner, app, kind: str) -> tuple[Segment, str]:
+    """A segment whose stored definition the rules reject (written to its row
+    directly, as support might), and the reason they give."""
+    definition, reason = STALE[kind]
     segment = segment_create(
-        partner=partner, app=app, name="Spenders", definition=SPEND_OVER_10, user=editor
+        partner=partner, app=app, name="Spenders", definition=SPEND_OVER_10, user=None
     )
     Segment.objects.filter(pk=segment.pk).update(definition=definition)
     segment.refresh_from_db()
     return segment, reason
+
+
+@pytest.fixture(params=list(STALE))
+def stale(request, partner, app):
+    return stored(partner=partner, app=app, kind=request.param)
 
 
 def test_the_editor_opens_a_stale_definition_with_what_it_can_read(
@@ -290,11 +295,7 @@ def test_a_stale_definition_shows_through_an_oversized_edit(editor_client, stale
 
 
 def test_saving_the_readable_rows_of_a_stale_definition(editor_client, partner, app):
-    definition, _reason = STALE["version 99"]
-    segment = segment_create(
-        partner=partner, app=app, name="Spenders", definition=SPEND_OVER_10, user=None
-    )
-    Segment.objects.filter(pk=segment.pk).update(definition=definition)
+    segment, _reason = stored(partner=partner, app=app, kind="version 99")
     url = reverse("engagement:segment_edit", args=[segment.pk])
     page = editor_client.get(url).content.decode()
 
@@ -306,11 +307,7 @@ def test_saving_the_readable_rows_of_a_stale_definition(editor_client, partner, 
 
 
 def test_a_wrong_type_is_shown_for_the_partner_to_correct(editor_client, partner, app):
-    definition, _reason = STALE["wrong type"]
-    segment = segment_create(
-        partner=partner, app=app, name="Spenders", definition=SPEND_OVER_10, user=None
-    )
-    Segment.objects.filter(pk=segment.pk).update(definition=definition)
+    segment, _reason = stored(partner=partner, app=app, kind="wrong type")
     url = reverse("engagement:segment_edit", args=[segment.pk])
     page = editor_client.get(url).content.decode()
     assert 'value="ten"' in page
