@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
+from engagement.forms import service_errors_attach
 from engagement.forms.known_user_groups import (
     KnownUserGroupConfirmForm,
     KnownUserGroupForm,
@@ -54,14 +55,6 @@ def _report_duplicates(request: HttpRequest, form: KnownUserGroupForm) -> None:
             )
             % {"count": form.parsed.duplicates},
         )
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _create_too_big(request: HttpRequest, message: str) -> HttpResponse:
@@ -114,7 +107,7 @@ def known_user_group_create(request: HttpRequest) -> HttpResponse:
                 user=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            service_errors_attach(form=form, error=exc)
         else:
             _report_duplicates(request, form)
             messages.success(
@@ -161,7 +154,7 @@ def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     user=request.user,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                service_errors_attach(form=form, error=exc)
             else:
                 _report_duplicates(request, form)
                 messages.success(
