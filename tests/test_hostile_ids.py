@@ -128,10 +128,10 @@ def test_an_estimate_for_a_malformed_app_is_a_400_fragment_with_a_message(
     assert b"Choose one of your apps" in response.content
 
 
-def test_an_estimate_without_an_app_asks_to_complete_the_conditions(editor_client):
+def test_an_estimate_without_an_app_asks_for_one(editor_client):
     response = editor_client.post(reverse("engagement:segment_estimate"), {"app": ""})
     assert response.status_code == 200
-    assert b"complete the conditions" in response.content
+    assert b"choose an app to see an estimate" in response.content
 
 
 @pytest.mark.parametrize("value", HOSTILE_IDS)

@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from engagement import rules
 from engagement.models import Segment, SegmentRun, SegmentTemplate
+from engagement.selectors.segments import stored_definition_read
 from engagement.services.membership import segments_request_recompute
 
 
@@ -58,7 +59,15 @@ class SegmentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("segment definition"))
     def definition_text(self, segment: Segment) -> str:
-        return rules.definition_text(rules.definition_validate(segment.definition))
+        stored = stored_definition_read(definition=segment.definition)
+        if stored.definition is not None:
+            return stored.text
+        # The definition field above shows the JSON as stored.
+        return format_html(
+            "<strong>{}</strong><ul>{}</ul>",
+            _("The stored definition does not pass the current rules:"),
+            format_html_join("", "<li>{}</li>", ((p,) for p in stored.problems)),
+        )
 
     @admin.display(description=_("recent computations"))
     def recent_runs(self, segment: Segment) -> str:

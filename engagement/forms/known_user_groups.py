@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.names import name_clean
-from engagement.services.known_user_groups import (
-    MAX_CSV_BYTES,
+from engagement.addresses import (
     ParsedAddresses,
     addresses_check,
     addresses_from_csv,
@@ -27,13 +26,7 @@ class CsvFileField(forms.FileField):
     widget = forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
 
     def parse(self, upload) -> ParsedAddresses:
-        if upload.size > MAX_CSV_BYTES:
-            raise ValidationError(
-                _("The file is %(size)s; a .csv file may be at most 1 MB.")
-                % {"size": f"{upload.size / 1024 / 1024:.1f} MB"},
-                code="too_big",
-            )
-        return addresses_from_csv(upload.read())
+        return addresses_from_csv(upload)
 
 
 class KnownUserGroupForm(forms.Form):

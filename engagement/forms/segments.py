@@ -1,21 +1,21 @@
-"""The segment editor: the group form plus rows of conditions.
+"""The forms of the segment editor: the group form, one condition row, the rows.
 
 Rows are a flat formset; each row names its OR statement in ``block``. The
-editor keeps rows as plain dicts, so adding, removing or importing rows
-re-renders exactly what the user entered, and Save validates every row
-before the definition goes through ``engagement.rules`` (as Django's admin
-validates inlines before saving).
+editor (``engagement.forms.segment_editor``) binds the formset straight from
+the POST, as Django's admin binds inline formsets; each row reads its own
+choices from the data it is bound to, so the same bound forms render the page
+and give the definition, its text and the estimate.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
-from django.http import QueryDict
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -27,8 +27,20 @@ from customers.numbers import NumberError, decimal_from_text, int_from_text
 from engagement import rules
 from engagement.rules import ATTRIBUTES, CATEGORIES, OPERATORS, Arity, ValueType
 
-ROW_FIELDS = ("block", "category", "attribute", "operator", "value", "value_to")
+PREFIX = "conditions"
+# The fields of a row as posted; ``value_for`` is written by the row template
+# (see ``RowChoice.value_for``), not a form field.
+ROW_FIELDS = (
+    "block",
+    "category",
+    "attribute",
+    "operator",
+    "value",
+    "value_to",
+    "value_for",
+)
 LIST_SEPARATORS = re.compile(r"[,;\n\r]+")
+CHOOSE = gettext_lazy("Choose…")
 BOOLEAN_CHOICES = [("true", gettext_lazy("Yes")), ("false", gettext_lazy("No"))]
 MAX_ROWS = rules.MAX_BLOCKS * rules.MAX_CONDITIONS
 
@@ -72,136 +84,186 @@ class SegmentForm(forms.Form):
     app = forms.ModelChoiceField(
         label=gettext_lazy("Include customers from this app"),
         queryset=App.objects.none(),
-        empty_label=None,
+        empty_label=gettext_lazy("Choose an app"),
+        error_messages={"required": gettext_lazy("Choose an app.")},
     )
 
     def __init__(self, *args, partner: Partner, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["app"].queryset = App.objects.for_partner(partner).order_by("name")
+        field = self.fields["app"]
+        field.queryset = App.objects.for_partner(partner).order_by("name")
+        # With several apps the partner chooses (a copied template was saved
+        # into whichever app sorted first); with one there is nothing to choose.
+        apps = list(field.queryset[:2])
+        if len(apps) == 1:
+            field.empty_label = None
+            self.initial.setdefault("app", apps[0].pk)
 
     def clean_name(self) -> str:
         return name_clean(self.cleaned_data["name"])
 
 
-def _category_of(attribute_key: str) -> str:
-    return rules.attribute_category_key(ATTRIBUTES[attribute_key])
+@dataclass(frozen=True)
+class RowChoice:
+    """What a row has chosen so far; ``None`` is still "Choose…"."""
+
+    category: str | None = None
+    attribute: rules.Attribute | None = None
+    operator: rules.Operator | None = None
+
+    @classmethod
+    def read(cls, category: Any, attribute: Any, operator: Any) -> RowChoice:
+        """Keep each choice while it fits the one before it.
+
+        A changed category leaves an attribute of another category behind:
+        it reads as not chosen, and so does the operator after it.
+        """
+        grouped = rules.attributes_by_category()
+        if not isinstance(category, str) or category not in grouped:
+            return cls()
+        chosen = ATTRIBUTES.get(attribute) if isinstance(attribute, str) else None
+        if chosen is None or all(a is not chosen for a in grouped[category]):
+            return cls(category)
+        allowed = chosen.allowed_operators()
+        if not isinstance(operator, str) or operator not in allowed:
+            return cls(category, chosen)
+        return cls(category, chosen, OPERATORS[operator])
+
+    @property
+    def value_for(self) -> str:
+        """The widget a value is typed into: the attribute and kind of operator.
+
+        The row template posts it with the value; once the partner picks
+        another attribute or kind of operator, the value typed for the old
+        widget is dropped (a single market must not stay selected, out of
+        sight, in the list that "is any of" shows).
+        """
+        if self.operator is None:
+            return ""
+        return f"{self.attribute.key}:{self.operator.arity}"
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """The chosen keys, ``""`` for "Choose…", for the selects to show."""
+        return {
+            "category": self.category or "",
+            "attribute": self.attribute.key if self.attribute else "",
+            "operator": self.operator.key if self.operator else "",
+        }
 
 
-def normalise_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Make a row's category, attribute and operator fit each other.
+class _DroppedValue:
+    """A value field whose posted value was typed into another widget.
 
-    A changed category picks its first attribute, a changed attribute its
-    first operator; values that no longer fit are cleared.
+    It shows and reads as empty (``bound_data`` is what a bound form shows,
+    ``clean`` what it reads), so the row counts for nothing until the partner
+    enters a value in the widget the row has now.
     """
-    grouped = rules.attributes_by_category()
-    category = row.get("category")
-    attribute = row.get("attribute")
-    if attribute in ATTRIBUTES and category not in grouped:
-        category = _category_of(attribute)
-    if category not in grouped:
-        category = next(iter(grouped))
-    keys = [a.key for a in grouped[category]]
-    changed = attribute not in keys
-    if changed:
-        attribute = keys[0]
-    allowed = ATTRIBUTES[attribute].allowed_operators()
-    operator = row.get("operator")
-    if operator not in allowed:
-        old_arity = OPERATORS[operator].arity if operator in OPERATORS else None
-        operator = allowed[0]
-        changed = changed or old_arity is not OPERATORS[operator].arity
-    value = "" if changed else row.get("value", "")
-    value_to = "" if changed else row.get("value_to", "")
-    if isinstance(value, list) and OPERATORS[operator].arity is not Arity.LIST:
-        value = ""
-    return {
-        "block": row.get("block", 0),
-        "category": category,
-        "attribute": attribute,
-        "operator": operator,
-        "value": value,
-        "value_to": value_to,
-    }
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        return None
+
+    def clean(self, value: Any) -> Any:
+        return super().clean(None)
 
 
-def rows_from_definition(definition: dict[str, Any]) -> list[dict[str, Any]]:
-    """Editor rows showing a valid definition."""
-    rows = []
-    for b, block in enumerate(definition["any"]):
-        for condition in block["all"]:
-            attribute = ATTRIBUTES[condition["attribute"]]
-            arity = OPERATORS[condition["operator"]].arity
-            value, value_to = condition["value"], ""
-            if arity is Arity.PAIR:
-                value, value_to = value
-            if attribute.type is ValueType.BOOLEAN:
-                value = "true" if value else "false"
-            if arity is Arity.LIST and attribute.type is ValueType.TEXT:
-                value = ", ".join(value)
-            elif arity is not Arity.LIST:
-                value = "" if value is None else str(value)
-            rows.append(
-                {
-                    "block": b,
-                    "category": rules.attribute_category_key(attribute),
-                    "attribute": attribute.key,
-                    "operator": condition["operator"],
-                    "value": value,
-                    "value_to": str(value_to),
-                }
-            )
-    return rows
+class _DroppedText(_DroppedValue, forms.CharField):
+    pass
 
 
-def blank_row(block: int) -> dict[str, Any]:
-    return normalise_row({"block": block})
+class _DroppedChoices(_DroppedValue, forms.MultipleChoiceField):
+    pass
+
+
+def _choose(choices) -> list[tuple[str, str]]:
+    return [("", str(CHOOSE)), *((key, str(label)) for key, label in choices)]
+
+
+def _required(message: str) -> dict[str, str]:
+    return {"required": message, "invalid_choice": message}
 
 
 class ConditionForm(forms.Form):
-    """One row: Category / Attribute / Operator / Value."""
+    """One row: Category / Attribute / Operator / Value.
+
+    Every select starts at "Choose…" and offers only what fits the select
+    before it (``RowChoice``); a row counts once all four are chosen.
+    """
 
     block = forms.IntegerField(
         widget=forms.HiddenInput, min_value=0, max_value=rules.MAX_BLOCKS - 1
     )
-    category = forms.ChoiceField(label=gettext_lazy("Category"))
-    attribute = forms.ChoiceField(label=gettext_lazy("Attribute"))
-    operator = forms.ChoiceField(label=gettext_lazy("Operator"))
+    category = forms.ChoiceField(
+        label=gettext_lazy("Category"),
+        error_messages=_required(gettext_lazy("Choose a category.")),
+    )
+    attribute = forms.ChoiceField(
+        label=gettext_lazy("Attribute"),
+        error_messages=_required(gettext_lazy("Choose an attribute.")),
+    )
+    operator = forms.ChoiceField(
+        label=gettext_lazy("Operator"),
+        error_messages=_required(gettext_lazy("Choose an operator.")),
+    )
     value = forms.CharField(label=gettext_lazy("Value"), required=False)
     value_to = forms.CharField(label=gettext_lazy("and"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        state = normalise_row(
-            {
-                name: self._raw(name)
-                for name in ("block", "category", "attribute", "operator")
-            }
+        self.choice = RowChoice.read(
+            self._raw("category"), self._raw("attribute"), self._raw("operator")
         )
-        self.attribute = ATTRIBUTES[state["attribute"]]
-        self.operator = OPERATORS[state["operator"]]
         grouped = rules.attributes_by_category()
-        self.fields["category"].choices = [(k, str(v)) for k, v in CATEGORIES.items()]
-        self.fields["attribute"].choices = [
-            (a.key, str(a.label)) for a in grouped[state["category"]]
-        ]
-        self.fields["operator"].choices = [
-            (key, str(OPERATORS[key].label))
-            for key in self.attribute.allowed_operators()
-        ]
-        self._set_value_widgets()
+        attribute = self.choice.attribute
+        self.fields["category"].choices = _choose(CATEGORIES.items())
+        self.fields["attribute"].choices = _choose(
+            (a.key, a.label) for a in grouped.get(self.choice.category, ())
+        )
+        self.fields["operator"].choices = _choose(
+            (key, OPERATORS[key].label)
+            for key in (attribute.allowed_operators() if attribute else ())
+        )
+        self._set_value_fields()
 
     def _raw(self, name: str) -> Any:
         if self.is_bound:
             return self.data.get(self.add_prefix(name))
         return self.initial.get(name)
 
-    def _set_value_widgets(self) -> None:
-        attribute, arity = self.attribute, self.operator.arity
-        value = self.fields["value"]
+    def _value_dropped(self) -> bool:
+        """Whether the posted value was typed for another widget.
+
+        A post without ``value_for`` (not from the editor's page) keeps its
+        value as it is.
+        """
+        if not self.is_bound:
+            return False
+        typed_for = self._raw("value_for")
+        return typed_for is not None and typed_for != self.choice.value_for
+
+    def _set_value_fields(self) -> None:
+        attribute, operator = self.choice.attribute, self.choice.operator
         widget_attrs = {"class": "form-control form-control-sm condition-value"}
+        if operator is None:
+            # Nothing to enter until the operator is chosen; a disabled field
+            # is not posted.
+            self.fields["value"].widget = forms.TextInput(
+                attrs={**widget_attrs, "disabled": True}
+            )
+            return
+        dropped = self._value_dropped()
+        text_field = _DroppedText if dropped else forms.CharField
+        label = self.fields["value"].label
+        self.fields["value"] = text_field(label=label, required=False)
+        self.fields["value_to"] = text_field(
+            label=self.fields["value_to"].label, required=False
+        )
+        value = self.fields["value"]
+        arity = operator.arity
         if arity is Arity.LIST and attribute.type is ValueType.CHOICE:
-            self.fields["value"] = forms.MultipleChoiceField(
-                label=value.label,
+            list_field = _DroppedChoices if dropped else forms.MultipleChoiceField
+            self.fields["value"] = list_field(
+                label=label,
                 required=False,
                 choices=[(k, str(v)) for k, v in attribute.choices().items()],
                 widget=QuickSelectMultiple(
@@ -215,10 +277,10 @@ class ConditionForm(forms.Form):
             choices = (
                 BOOLEAN_CHOICES
                 if attribute.type is ValueType.BOOLEAN
-                else [(k, str(v)) for k, v in attribute.choices().items()]
+                else attribute.choices().items()
             )
             value.widget = QuickSelect(
-                choices=choices,
+                choices=_choose(choices),
                 attrs={"class": "form-select form-select-sm condition-value"},
             )
         elif arity is Arity.LIST:
@@ -248,7 +310,9 @@ class ConditionForm(forms.Form):
 
     @property
     def needs_value_to(self) -> bool:
-        return self.operator.arity is Arity.PAIR
+        return self.choice.operator is not None and (
+            self.choice.operator.arity is Arity.PAIR
+        )
 
     def _parse_scalar(self, text: Any, field: str) -> Any:
         """Read one typed value; numbers as ``customers.numbers`` allows.
@@ -257,13 +321,15 @@ class ConditionForm(forms.Form):
         and size are checked before any conversion, so ``1e999999999`` costs
         no more than ``10``.
         """
-        attribute = self.attribute
+        attribute, operator = self.choice.attribute, self.choice.operator
         if isinstance(text, list):
             text = text[0] if text else ""
         text = (text or "").strip()
         if not text:
+            if attribute.type in {ValueType.CHOICE, ValueType.BOOLEAN}:
+                raise ValidationError({field: _("Choose a value.")}, code="required")
             raise ValidationError({field: _("Enter a value.")}, code="required")
-        if attribute.type is ValueType.INTEGER or self.operator.arity is Arity.DAYS:
+        if attribute.type is ValueType.INTEGER or operator.arity is Arity.DAYS:
             try:
                 return int_from_text(text)
             except NumberError:
@@ -285,15 +351,15 @@ class ConditionForm(forms.Form):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        arity = self.operator.arity
+        attribute, operator = self.choice.attribute, self.choice.operator
         raw = cleaned.get("value")
-        if arity is Arity.LIST:
+        if operator.arity is Arity.LIST:
             items = raw if isinstance(raw, list) else LIST_SEPARATORS.split(raw or "")
             items = [item.strip() for item in items if item and item.strip()]
             if not items:
                 raise ValidationError({"value": _("Enter at least one value.")})
             value: Any = items
-        elif arity is Arity.PAIR:
+        elif operator.arity is Arity.PAIR:
             value = [
                 self._parse_scalar(raw, "value"),
                 self._parse_scalar(cleaned.get("value_to"), "value_to"),
@@ -301,27 +367,19 @@ class ConditionForm(forms.Form):
         else:
             value = self._parse_scalar(raw, "value")
         cleaned["condition"] = {
-            "attribute": self.attribute.key,
-            "operator": self.operator.key,
+            "attribute": attribute.key,
+            "operator": operator.key,
             "value": value,
         }
         return cleaned
 
 
-def action_parse(action: str) -> tuple[str, int]:
-    """Split an editor action (``add_filter:3``) into its name and index.
-
-    The index is -1 unless it is a whole number in ASCII digits (``²`` and
-    ``١`` are digits to ``str.isdigit`` but not to ``int``).
-    """
-    name, _sep, arg = action.partition(":")
-    try:
-        return name, int_from_text(arg)
-    except NumberError:
-        return name, -1
-
-
 class BaseConditionFormSet(forms.BaseFormSet):
+    def get_form_kwargs(self, index: int) -> dict[str, Any]:
+        # Every row must be filled in: a row the partner has not touched is
+        # an incomplete filter, not an empty extra form to skip.
+        return {"empty_permitted": False}
+
     def clean(self) -> None:
         if not self.forms:
             raise ValidationError(_("Add at least one filter."), code="no_conditions")
@@ -335,249 +393,3 @@ ConditionFormSet = forms.formset_factory(
     absolute_max=MAX_ROWS,
     validate_max=True,
 )
-
-PREFIX = "conditions"
-
-
-class SegmentEditor:
-    """The whole editor: the group form and the condition rows.
-
-    Built from POST data (``from_post``) or from a definition
-    (``from_definition``). Structural actions (``apply``) change the rows and
-    re-render them unbound; ``is_valid`` binds and validates everything and
-    leaves the canonical definition in ``definition``.
-    """
-
-    def __init__(
-        self,
-        *,
-        partner: Partner,
-        rows: list[dict[str, Any]],
-        form_data: QueryDict | dict | None = None,
-        form_initial: dict | None = None,
-    ) -> None:
-        self.partner = partner
-        self.rows = [normalise_row(row) for row in rows] or [blank_row(0)]
-        self._renumber()
-        self.form = SegmentForm(form_data, initial=form_initial, partner=partner)
-        self.formset = ConditionFormSet(initial=self.rows, prefix=PREFIX)
-        self.definition: dict[str, Any] | None = None
-        self.message = ""
-
-    @classmethod
-    def from_definition(
-        cls,
-        *,
-        partner: Partner,
-        definition: dict[str, Any] | None,
-        initial: dict | None = None,
-    ) -> SegmentEditor:
-        rows = rows_from_definition(definition) if definition else []
-        return cls(partner=partner, rows=rows, form_initial=initial)
-
-    @classmethod
-    def from_post(cls, *, partner: Partner, data: QueryDict) -> SegmentEditor:
-        return cls(partner=partner, rows=_rows_from_post(data), form_data=data)
-
-    def _renumber(self) -> None:
-        """Keep rows grouped by block, blocks numbered 0, 1, 2… in order."""
-        order: dict[int, int] = {}
-        for row in self.rows:
-            try:
-                block = int(row["block"])
-            except (TypeError, ValueError):
-                block = 0
-            order.setdefault(block, len(order))
-            row["block"] = block
-        self.rows.sort(key=lambda row: order[row["block"]])
-        for row in self.rows:
-            row["block"] = order[row["block"]]
-
-    # ---- structural actions -------------------------------------------------
-
-    def apply(self, action: str, upload: Any = None) -> None:
-        """Add or remove a row or block, or import a definition file."""
-        name, index = action_parse(action)
-        blocks = self.block_count
-        if name == "add_filter" and 0 <= index < blocks:
-            if self._rows_in(index) >= rules.MAX_CONDITIONS:
-                self.message = _("An OR statement has at most %(max)s filters.") % {
-                    "max": rules.MAX_CONDITIONS
-                }
-            else:
-                last = max(
-                    i for i, row in enumerate(self.rows) if row["block"] == index
-                )
-                self.rows.insert(last + 1, blank_row(index))
-        elif name == "add_block":
-            if blocks >= rules.MAX_BLOCKS:
-                self.message = _("A segment has at most %(max)s OR statements.") % {
-                    "max": rules.MAX_BLOCKS
-                }
-            else:
-                self.rows.append(blank_row(blocks))
-        elif name == "remove_filter" and 0 <= index < len(self.rows):
-            del self.rows[index]
-        elif name == "remove_block" and 0 <= index < blocks:
-            self.rows = [row for row in self.rows if row["block"] != index]
-            for row in self.rows:
-                if row["block"] > index:
-                    row["block"] -= 1
-        elif name == "import":
-            self._import(upload)
-        if not self.rows:
-            self.rows = [blank_row(0)]
-        self._renumber()
-        self.formset = ConditionFormSet(initial=self.rows, prefix=PREFIX)
-
-    def _import(self, upload: Any) -> None:
-        if upload is None:
-            self.message = _("Choose a definition file (.json) to import.")
-            return
-        if upload.size > rules.MAX_JSON_BYTES:
-            self.message = _("This file is too large to be a segment definition.")
-            return
-        try:
-            definition = rules.definition_parse_json(upload.read())
-        except ValidationError as exc:
-            self.message = _("The file could not be imported: %(problems)s") % {
-                "problems": " ".join(exc.messages[:5])
-            }
-            return
-        self.rows = rows_from_definition(definition)
-        self.message = _("Definition imported. Check the conditions, then save.")
-
-    # ---- validation ------------------------------------------------------------
-
-    def is_valid(self) -> bool:
-        """Validate the form and every row, then the definition as a whole."""
-        self.formset = ConditionFormSet(_rows_to_data(self.rows), prefix=PREFIX)
-        form_ok = self.form.is_valid()
-        rows_ok = self.formset.is_valid()
-        if not rows_ok:
-            return False
-        definition = self._definition_from_rows()
-        try:
-            self.definition = rules.definition_validate(definition)
-        except ValidationError as exc:
-            self._attach_rule_errors(exc)
-            return False
-        return form_ok
-
-    def _definition_from_rows(self) -> dict[str, Any]:
-        blocks: list[list[dict[str, Any]]] = [[] for _ in range(self.block_count)]
-        self._row_positions = []
-        for row_index, form in enumerate(self.formset.forms):
-            block = self.rows[row_index]["block"]
-            self._row_positions.append((block, len(blocks[block])))
-            blocks[block].append(form.cleaned_data["condition"])
-        return {"version": rules.VERSION, "any": [{"all": b} for b in blocks]}
-
-    def _attach_rule_errors(self, exc: ValidationError) -> None:
-        for error in exc.error_list:
-            position = (
-                getattr(error, "block", None),
-                getattr(error, "condition", None),
-            )
-            if position in self._row_positions:
-                form = self.formset.forms[self._row_positions.index(position)]
-                form.add_error(None, error.message % (error.params or {}))
-            else:
-                self.message = " ".join(exc.messages)
-
-    # ---- rendering helpers -----------------------------------------------------
-
-    @property
-    def block_count(self) -> int:
-        return max((row["block"] for row in self.rows), default=0) + 1
-
-    def _rows_in(self, block: int) -> int:
-        return sum(1 for row in self.rows if row["block"] == block)
-
-    def row_number(self, index: int) -> int:
-        """The 1-based position of row ``index`` within its OR statement."""
-        block = self.rows[index]["block"]
-        return sum(1 for row in self.rows[: index + 1] if row["block"] == block)
-
-    def blocks(self) -> list[list[tuple[int, ConditionForm]]]:
-        """Forms grouped by OR statement, with their row index."""
-        grouped: list[list[tuple[int, ConditionForm]]] = [
-            [] for _ in range(self.block_count)
-        ]
-        for index, form in enumerate(self.formset.forms):
-            grouped[self.rows[index]["block"]].append((index, form))
-        return grouped
-
-    def preview(self) -> tuple[str, bool]:
-        """The definition text of what is entered so far, and whether complete.
-
-        Rows that are not complete yet are left out of the text.
-        """
-        probe = ConditionFormSet(_rows_to_data(self.rows), prefix=PREFIX)
-        blocks: list[list[dict[str, Any]]] = [[] for _ in range(self.block_count)]
-        complete = True
-        for index, form in enumerate(probe.forms):
-            condition = form.cleaned_data.get("condition") if form.is_valid() else None
-            if condition is None:
-                complete = False
-                continue
-            try:
-                rules.definition_validate({"version": 1, "any": [{"all": [condition]}]})
-            except ValidationError:
-                complete = False
-                continue
-            blocks[self.rows[index]["block"]].append(condition)
-        blocks = [b for b in blocks if b]
-        if not blocks:
-            return "", False
-        text = rules.definition_text({"any": [{"all": b} for b in blocks]})
-        return text, complete
-
-    def valid_definition(self) -> dict[str, Any] | None:
-        """The definition if every row is complete and valid, else None."""
-        probe = ConditionFormSet(_rows_to_data(self.rows), prefix=PREFIX)
-        if not probe.is_valid():
-            return None
-        self.formset = probe
-        try:
-            return rules.definition_validate(self._definition_from_rows())
-        except ValidationError:
-            return None
-
-
-def _rows_from_post(data: QueryDict) -> list[dict[str, Any]]:
-    """Raw rows from the management form's count; garbage counts give no rows."""
-    try:
-        total = min(int(data.get(f"{PREFIX}-TOTAL_FORMS", 0)), MAX_ROWS)
-    except (TypeError, ValueError):
-        total = 0
-    rows = []
-    for i in range(max(total, 0)):
-        key = f"{PREFIX}-{i}-"
-        values = data.getlist(key + "value") if hasattr(data, "getlist") else []
-        rows.append(
-            {
-                "block": data.get(key + "block", 0),
-                "category": data.get(key + "category"),
-                "attribute": data.get(key + "attribute"),
-                "operator": data.get(key + "operator"),
-                "value": values if len(values) > 1 else (values[0] if values else ""),
-                "value_to": data.get(key + "value_to", ""),
-            }
-        )
-    return rows
-
-
-def _rows_to_data(rows: list[dict[str, Any]]) -> QueryDict:
-    data = QueryDict(mutable=True)
-    data[f"{PREFIX}-TOTAL_FORMS"] = str(len(rows))
-    data[f"{PREFIX}-INITIAL_FORMS"] = "0"
-    for i, row in enumerate(rows):
-        for name in ROW_FIELDS:
-            value = row.get(name, "")
-            key = f"{PREFIX}-{i}-{name}"
-            if isinstance(value, list):
-                data.setlist(key, [str(v) for v in value])
-            else:
-                data[key] = "" if value is None else str(value)
-    return data

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 
 from customers.models import App, Customer, Partner
@@ -21,13 +24,50 @@ def segment_list(*, partner: Partner) -> QuerySet[Segment]:
     return Segment.objects.filter(partner=partner).select_related("app", "partner")
 
 
-def segment_template_list() -> list[tuple[SegmentTemplate, str]]:
-    """Every segment template with its definition text."""
-    return [
-        (
-            template,
-            rules.definition_text(rules.definition_validate(template.definition)),
+@dataclass(frozen=True)
+class StoredDefinition:
+    """A stored definition as pages show it, whether or not it still validates.
+
+    ``definition`` is the canonical form, or None when the stored one no
+    longer validates (a rule tightened after it was saved, a row edited by
+    support); ``problems`` are then the validator's messages.
+    """
+
+    stored: Any
+    definition: dict[str, Any] | None
+    problems: tuple[str, ...] = ()
+
+    @cached_property
+    def text(self) -> str:
+        """The segment definition text; empty when the definition fails."""
+        return "" if self.definition is None else rules.definition_text(self.definition)
+
+    @cached_property
+    def json(self) -> str:
+        """The stored definition as indented JSON, as the export writes it."""
+        return json.dumps(self.stored, indent=2, ensure_ascii=False)
+
+
+def stored_definition_read(*, definition: Any) -> StoredDefinition:
+    """Read a definition from the database without failing on a bad one.
+
+    Every page that shows a stored definition (a segment's or a template's)
+    reads it here, so a definition that no longer validates is shown with
+    its problems instead of failing the page.
+    """
+    try:
+        valid = rules.definition_validate(definition)
+    except ValidationError as exc:
+        return StoredDefinition(
+            stored=definition, definition=None, problems=tuple(exc.messages)
         )
+    return StoredDefinition(stored=definition, definition=valid)
+
+
+def segment_template_list() -> list[tuple[SegmentTemplate, StoredDefinition]]:
+    """Every segment template with its definition as read."""
+    return [
+        (template, stored_definition_read(definition=template.definition))
         for template in SegmentTemplate.objects.all()
     ]
 

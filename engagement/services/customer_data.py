@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from engagement.models import SegmentRun
 from engagement.selectors.segments import app_eligible_count_forget
-from engagement.services.known_user_groups import (
+from engagement.services.known_user_group_linking import (
     known_user_groups_link_customers_written_since,
 )
 from engagement.services.membership import segments_request_recompute_for_apps

@@ -5,10 +5,8 @@ from __future__ import annotations
 from customers.models import App, Customer
 from engagement.models import KnownUserGroup, Segment, SegmentRun
 from engagement.services import membership
-from engagement.services.known_user_groups import (
-    known_user_group_create,
-    known_user_groups_relink,
-)
+from engagement.services.known_user_group_linking import known_user_groups_relink
+from engagement.services.known_user_groups import known_user_group_create
 from engagement.services.segments import segment_create
 
 

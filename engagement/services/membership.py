@@ -302,10 +302,22 @@ def segment_recompute(
             # out again: that is a failure to record, not to retry.
             if not is_statement_timeout(exc):
                 raise
-            _record_failure(segment=segment, run=run, error=exc)
+            _record_crash(segment=segment, run=run, error=exc)
+            return run
+        except ValidationError as exc:
+            # The stored definition no longer validates (a rule tightened
+            # after it was saved, a row edited by support): a retry would
+            # fail the same way, so its problems are the recorded failure.
+            logger.warning(
+                "segment_definition_invalid segment=%s version=%s problems=%r",
+                segment.pk,
+                run.version,
+                exc.messages,
+            )
+            _record_failure(segment=segment, run=run, error="\n".join(exc.messages))
             return run
         except Exception as exc:
-            _record_failure(segment=segment, run=run, error=exc)
+            _record_crash(segment=segment, run=run, error=exc)
             return run
         run.finished_at = timezone.now()
         run.eligible_count = diff.eligible
@@ -373,12 +385,18 @@ def segment_recompute_lock_try(*, segment_id: int) -> bool:
 RECOMPUTE_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
 
 
-def _record_failure(*, segment: Segment, run: SegmentRun, error: Exception) -> None:
+def _record_crash(*, segment: Segment, run: SegmentRun, error: Exception) -> None:
+    """Log an unexpected error with its traceback and record it as the failure."""
     logger.exception(
         "segment_recompute_failed segment=%s version=%s", segment.pk, run.version
     )
+    _record_failure(segment=segment, run=run, error=f"{type(error).__name__}: {error}")
+
+
+def _record_failure(*, segment: Segment, run: SegmentRun, error: str) -> None:
+    """Mark the run and the segment failed with ``error``; members stay."""
     run.finished_at = timezone.now()
-    run.error = f"{type(error).__name__}: {error}"[:10_000]
+    run.error = error[:10_000]
     run.save()
     segment.status = Segment.Status.FAILED
     segment.last_error = run.error

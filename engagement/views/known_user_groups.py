@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
+from engagement.forms import service_errors_attach
 from engagement.forms.known_user_groups import (
     KnownUserGroupConfirmForm,
     KnownUserGroupForm,
@@ -25,6 +26,8 @@ from engagement.models import KnownUserGroup
 from engagement.selectors.known_user_groups import (
     STATUSES,
     known_user_group_addresses,
+    known_user_group_diff,
+    known_user_group_export_rows,
     known_user_group_list,
 )
 from engagement.services import known_user_groups as services
@@ -52,14 +55,6 @@ def _report_duplicates(request: HttpRequest, form: KnownUserGroupForm) -> None:
             )
             % {"count": form.parsed.duplicates},
         )
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _create_too_big(request: HttpRequest, message: str) -> HttpResponse:
@@ -112,7 +107,7 @@ def known_user_group_create(request: HttpRequest) -> HttpResponse:
                 user=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            service_errors_attach(form=form, error=exc)
         else:
             _report_duplicates(request, form)
             messages.success(
@@ -159,7 +154,7 @@ def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     user=request.user,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                service_errors_attach(form=form, error=exc)
             else:
                 _report_duplicates(request, form)
                 messages.success(
@@ -222,7 +217,7 @@ def known_user_group_import(request: HttpRequest, pk: int) -> HttpResponse:
         )
     emails = form.cleaned_data["emails"]
     context.update(
-        change=services.known_user_group_diff(group=group, addresses=emails),
+        change=known_user_group_diff(group=group, addresses=emails),
         duplicates=form.parsed.duplicates,
         confirm=KnownUserGroupConfirmForm(
             initial={"payload": import_payload_sign(group_id=group.pk, emails=emails)},
@@ -243,10 +238,7 @@ def known_user_group_export(request: HttpRequest, pk: int) -> StreamingHttpRespo
     group = _get_group(request, pk)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (
-            writer.writerow(row)
-            for row in services.known_user_group_export_rows(group=group)
-        ),
+        (writer.writerow(row) for row in known_user_group_export_rows(group=group)),
         content_type="text/csv; charset=utf-8",
     )
     filename = f"{slugify(group.name) or 'known-user-group'}.csv"

@@ -17,8 +17,8 @@ from config.statement_timeout import is_statement_timeout
 from customers.http import redirect_target
 from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
-from engagement import rules
-from engagement.forms.segments import SegmentEditor, action_parse
+from engagement.forms import service_errors_attach
+from engagement.forms.segment_editor import SegmentEditor, action_parse
 from engagement.models import Segment, SegmentTemplate
 from engagement.selectors.segments import (
     segment_estimate as estimate_segment,
@@ -27,6 +27,7 @@ from engagement.selectors.segments import (
     segment_history,
     segment_list,
     segment_run_list,
+    stored_definition_read,
 )
 from engagement.services import membership
 from engagement.services import segments as services
@@ -36,13 +37,18 @@ def _get_segment(request: HttpRequest, pk: int) -> Segment:
     return get_object_or_404(segment_list(partner=request.partner), pk=pk)
 
 
-def _editor(request: HttpRequest, *, segment: Segment | None, editor: SegmentEditor):
+def _editor(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
     """Handle a POST to the editor: a structural action, or Save."""
     if not request.membership.can_edit:
         raise PermissionDenied(_("Viewers cannot change customer groups."))
     action = request.POST.get("action", "save")
+    editor = SegmentEditor.from_post(
+        partner=request.partner,
+        data=request.POST,
+        files=request.FILES,
+        action=action,
+    )
     if action != "save":
-        editor.apply(action, upload=request.FILES.get("definition_file"))
         name, index = action_parse(action)
         row = index if name == "refresh_row" and index >= 0 else None
         return _render_editor(
@@ -89,21 +95,11 @@ def _editor(request: HttpRequest, *, segment: Segment | None, editor: SegmentEdi
                     % {"name": segment.name},
                 )
         except ValidationError as exc:
-            _add_service_errors(editor, exc)
+            service_errors_attach(form=editor.form, error=exc)
         else:
             url = segment.get_absolute_url()
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     return _render_editor(request, segment=segment, editor=editor, status=400)
-
-
-def _add_service_errors(editor: SegmentEditor, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in editor.form.fields else None
-            for error in errors:
-                editor.form.add_error(target, error)
-    else:
-        editor.form.add_error(None, exc)
 
 
 def _render_editor(
@@ -117,17 +113,18 @@ def _render_editor(
 ) -> HttpResponse:
     """Render the editor; for htmx, only the conditions, or only ``row``
     (after its selects changed: the rest of the form is left as the partner
-    has it) with the definition text."""
-    text, complete = editor.preview()
+    has it) with the definition text. Either answer also blanks the estimate,
+    which the ``conditions-updated`` event asks for again: the page never
+    shows an estimate beside a text that describes other filters."""
     context = {
         "segment": segment,
         "editor": editor,
-        "definition_text": text,
-        "definition_complete": complete,
+        "definition_text": editor.text,
+        "definition_complete": editor.complete,
         "readonly": not request.membership.can_edit,
     }
     if partial and request.htmx:
-        template = "engagement/segments/_conditions.html"
+        template = "engagement/segments/_conditions_refresh.html"
         if row is not None and row < len(editor.formset.forms):
             template = "engagement/segments/_condition_row_refresh.html"
             context.update(
@@ -149,7 +146,7 @@ def _editor_too_big(
     segment = _get_segment(request, pk) if pk is not None else None
     editor = SegmentEditor.from_definition(
         partner=request.partner,
-        definition=rules.definition_validate(segment.definition) if segment else None,
+        definition=segment.definition if segment else None,
         initial={"name": segment.name, "app": segment.app} if segment else None,
     )
     if request.htmx:
@@ -170,15 +167,14 @@ def _estimate_too_big(request: HttpRequest, message: str) -> HttpResponse:
 def segment_create(request: HttpRequest) -> HttpResponse:
     """New segment: blank, copied from a template (?template=slug)."""
     if request.method == "POST":
-        editor = SegmentEditor.from_post(partner=request.partner, data=request.POST)
-        return _editor(request, segment=None, editor=editor)
+        return _editor(request, segment=None)
     if not request.membership.can_edit:
         raise PermissionDenied(_("Viewers cannot create customer groups."))
     definition, initial = None, {}
     slug = request.GET.get("template")
     if slug:
         template = get_object_or_404(SegmentTemplate, slug=slug)
-        definition = rules.definition_validate(template.definition)
+        definition = template.definition
         initial["name"] = _(template.name)
     editor = SegmentEditor.from_definition(
         partner=request.partner, definition=definition, initial=initial
@@ -194,15 +190,16 @@ def segment_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     source = _get_segment(request, pk)
     editor = SegmentEditor.from_definition(
         partner=request.partner,
-        definition=rules.definition_validate(source.definition),
+        definition=source.definition,
         initial={
             "name": _("Copy of %(name)s") % {"name": source.name},
             "app": source.app,
         },
     )
-    editor.message = _("This is a copy of “%(name)s”. Change it, then save.") % {
+    copied = _("This is a copy of “%(name)s”. Change it, then save.") % {
         "name": source.name
     }
+    editor.message = f"{copied} {editor.message}".strip()
     return _render_editor(request, segment=None, editor=editor)
 
 
@@ -212,11 +209,10 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a segment; viewers see the editor read-only."""
     segment = _get_segment(request, pk)
     if request.method == "POST":
-        editor = SegmentEditor.from_post(partner=request.partner, data=request.POST)
-        return _editor(request, segment=segment, editor=editor)
+        return _editor(request, segment=segment)
     editor = SegmentEditor.from_definition(
         partner=request.partner,
-        definition=rules.definition_validate(segment.definition),
+        definition=segment.definition,
         initial={"name": segment.name, "app": segment.app},
     )
     return _render_editor(request, segment=segment, editor=editor)
@@ -226,7 +222,12 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @post_size_checked(_estimate_too_big)
 def segment_estimate(request: HttpRequest) -> HttpResponse:
-    """The live size estimate of the editor's current conditions (htmx)."""
+    """The live size estimate of the editor's current conditions (htmx).
+
+    The answer carries the definition text too (out of band), from the same
+    bound rows as the count: whichever answer reached the page last, the text
+    beside the estimate describes exactly the filters it counted.
+    """
     editor = SegmentEditor.from_post(partner=request.partner, data=request.POST)
     raw_app = request.POST.get("app")
     try:
@@ -239,22 +240,21 @@ def segment_estimate(request: HttpRequest) -> HttpResponse:
             {"message": _("Choose one of your apps.")},
             status=400,
         )
-    definition = editor.valid_definition() if app else None
+    context = {
+        "app": app,
+        "definition_text": editor.text,
+        "definition_complete": editor.complete,
+    }
+    definition = editor.counted if app else None
     try:
-        estimate = (
+        context["estimate"] = (
             estimate_segment(app=app, definition=definition) if definition else None
         )
     except OperationalError as exc:
         if not is_statement_timeout(exc):
             raise
-        return render(
-            request, "engagement/segments/_estimate.html", {"timed_out": True}
-        )
-    return render(
-        request,
-        "engagement/segments/_estimate.html",
-        {"estimate": estimate, "app": app},
-    )
+        context["timed_out"] = True
+    return render(request, "engagement/segments/_estimate.html", context)
 
 
 @partner_view()
@@ -263,9 +263,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     segment = _get_segment(request, pk)
     context = {
         "segment": segment,
-        "definition_text": rules.definition_text(
-            rules.definition_validate(segment.definition)
-        ),
+        "definition": stored_definition_read(definition=segment.definition),
         "runs": segment_run_list(segment=segment),
         "history": segment_history(segment=segment),
     }
@@ -325,10 +323,16 @@ def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @partner_view()
 def segment_definition_export(request: HttpRequest, pk: int) -> HttpResponse:
-    """Download the segment's definition as a JSON file."""
+    """Download the segment's definition as a JSON file.
+
+    A definition that no longer validates is downloaded as stored: the
+    editor's import names its problems, so it can be fixed and imported.
+    """
     segment = _get_segment(request, pk)
+    stored = stored_definition_read(definition=segment.definition)
     response = JsonResponse(
-        rules.definition_validate(segment.definition),
+        stored.stored if stored.definition is None else stored.definition,
+        safe=False,
         json_dumps_params={"indent": 2, "ensure_ascii": False},
     )
     filename = f"{slugify(segment.name) or 'segment'}.json"

@@ -9,6 +9,12 @@
 // request whose element the swap removed. So such a response is not swapped:
 // its request is sent again (queued behind the partner's newer ones), with
 // the fields as they are now.
+//
+// The live estimate answers with the count and the definition text of the
+// same fields. An estimate computed before the partner changed something is
+// dropped: that change already asked for a newer one (the estimate listens to
+// every change and input in the form), so the text and the count on the page
+// are never older than what the partner entered before them.
 (function () {
   "use strict";
 
@@ -25,6 +31,10 @@
   // request this edit triggers, so that request is not stale at birth.
   form.addEventListener("input", countEdit, true);
   form.addEventListener("change", countEdit, true);
+
+  function isEstimate(config) {
+    return config && config.elt && config.elt.id === "segment-estimate";
+  }
 
   function replacesFields(config) {
     return (
@@ -43,9 +53,10 @@
   htmx.onLoad(function (loaded) {
     loaded.querySelectorAll("#segment-conditions select[hx-post]").forEach(
       function (select) {
-        var rendered = Array.prototype.find.call(select.options, function (o) {
-          return o.defaultSelected;
-        });
+        var rendered =
+          Array.prototype.find.call(select.options, function (o) {
+            return o.defaultSelected;
+          }) || select.options[0];
         if (rendered && select.value !== rendered.value) {
           htmx.trigger(select, "retry-request");
         }
@@ -54,13 +65,17 @@
   });
 
   document.body.addEventListener("htmx:configRequest", function (event) {
-    if (replacesFields(event.detail)) {
+    if (replacesFields(event.detail) || isEstimate(event.detail)) {
       event.detail.editsWhenSent = edits;
     }
   });
 
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     var config = event.detail.requestConfig;
+    if (isEstimate(config) && config.editsWhenSent !== edits) {
+      event.detail.shouldSwap = false; // a newer estimate is on its way
+      return;
+    }
     if (!replacesFields(config) || config.editsWhenSent === edits) {
       return;
     }

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_segments import row, settle
+from tests.browser.test_segments import choose, row, settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,6 +79,7 @@ def test_a_choice_made_while_another_row_refreshes_is_kept(editor_page):
 
 def test_a_value_typed_while_the_conditions_refresh_is_kept(editor_page):
     page = editor_page
+    choose(page, 1, "Usage", "Last used", "before")
     held = Held(page, EDITOR)
     page.get_by_role("button", name="+ OR statement").click()
     held.wait()
@@ -103,7 +104,7 @@ def test_a_new_estimate_cancels_the_one_in_flight(editor_page):
     )
     held = Held(page, ESTIMATE)
     held.wait()  # the estimate of the page load
-    row(page, 0).get_by_label("Value").fill("2026-01-02")
+    page.get_by_label("Group name").fill("Lapsed")
     poll(page, lambda: aborted, "the estimate in flight was cancelled")
     held.release()
     expect(page.locator("#segment-estimate")).to_contain_text("complete the conditions")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from engagement.models import Segment
-from tests.factories import AppCustomerFactory, CustomerFactory
+from tests.factories import AppCustomerFactory, AppFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +30,8 @@ def settle(page):
 
 
 def choose(page, index, category, attribute, operator):
-    """Pick a row's selects in order, as a partner does; each re-renders the row."""
+    """Pick a row's selects in order, as a partner does; each re-renders the row
+    with the next select offering what fits (it starts at "Choose…")."""
     for label, option in (
         ("Category", category),
         ("Attribute", attribute),
@@ -109,3 +110,60 @@ def test_copying_a_template_then_fixing_a_bad_value(page, sign_in, editor, app):
     page.get_by_role("button", name="Save").click()
     expect(page).to_have_url(re.compile(r"/engage/segments/\d+/$"))
     expect(page.locator(".segment-definition")).to_have_text("Rating >= 4")
+
+
+def test_a_new_or_statement_counts_nothing_until_its_value_is_chosen(
+    page, sign_in, editor, app, customers, settings
+):
+    settings.SEGMENT_MIN_SIZE = 1
+    sign_in("editor")
+    page.goto("/engage/segments/new/")
+    expect(row(page, 0).get_by_label("Category")).to_have_value("")
+    choose(page, 0, "Store spend", "Total Store spend (USD)", "greater than")
+    row(page, 0).get_by_label("Value").fill("10")
+    row(page, 0).get_by_label("Value").blur()
+    settle(page)
+    expect(page.locator("#estimate-members")).to_have_text("1")
+
+    page.get_by_role("button", name="+ OR statement").click()
+    settle(page)
+    for label in ("Category", "Attribute", "Operator"):
+        expect(row(page, 1).get_by_label(label)).to_have_value("")
+    row(page, 1).get_by_label("Category").select_option(label="Demographic")
+    settle(page)
+    # The text and the estimate both leave the new row out.
+    text = page.locator("#definition-text")
+    expect(text).to_contain_text("incomplete filters are left out")
+    expect(text.locator("code")).to_have_text("Total Store spend (USD) > $10.00")
+    expect(page.locator("#segment-estimate")).to_contain_text(
+        "incomplete filters are left out"
+    )
+    expect(page.locator("#estimate-members")).to_have_text("1")
+
+    choose(page, 1, "Demographic", "Age group", "is")
+    expect(row(page, 1).get_by_label("Value")).to_have_value("")
+    row(page, 1).get_by_label("Value").select_option(label="18 to 24")
+    settle(page)
+    expect(text.locator("code")).to_have_text(
+        "(Total Store spend (USD) > $10.00) || (Age group == 18 to 24)"
+    )
+    expect(page.locator("#estimate-members")).to_have_text("3")
+    expect(page.locator("#segment-estimate")).not_to_contain_text("left out")
+
+
+def test_with_two_apps_a_copied_template_asks_which_app(
+    page, sign_in, editor, app, partner
+):
+    AppFactory(partner=partner, name="Aardvark Arcade")  # sorts first
+    sign_in("editor")
+    page.get_by_role("link", name="Copy Big spenders").click()
+    app_select = page.get_by_label("Include customers from this app")
+    expect(app_select).to_have_value("")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Choose an app.")).to_be_visible()
+    assert not Segment.objects.exists()
+
+    page.get_by_label("Include customers from this app").select_option(str(app.pk))
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Big spenders")).to_be_visible()
+    assert Segment.objects.get().app == app

@@ -1,7 +1,7 @@
 """A plain-Python reading of product.md §3, to check the SQL compiler against.
 
 Written from the specification alone, deliberately without the ORM and
-without looking at how ``engagement/rules.py`` compiles: one customer at a
+without looking at how ``engagement/rules/compile.py`` compiles: one customer at a
 time, one attribute at a time, the way the product page words it.
 
 ``customer`` holds the store-wide facts (``birth_date``, ``gender``,

@@ -596,7 +596,7 @@ def test_the_linker_waits_for_a_long_transaction_that_wrote_customers(partner):
     The linker must not move its watermark past them meanwhile, even when
     another writer commits later customers (the import's own link after its
     commit is no guarantee: its process may die first)."""
-    from engagement.services import known_user_groups as linking
+    from engagement.services import known_user_group_linking as linking
     from tests.factories import known_user_group
 
     require_postgresql()

@@ -1,7 +1,6 @@
-"""Known user groups: create, edit, import, export, matching, erasure, scope."""
+"""Known user groups: create, edit, import, export, scope."""
 
 import csv
-import datetime as dt
 import io
 from io import StringIO
 
@@ -9,15 +8,18 @@ import pytest
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
 
-from customers.models import Customer
-from engagement.models import KnownUserGroup, KnownUserGroupAddress, PersonErasure
+from engagement.addresses import addresses_from_csv
+from engagement.models import KnownUserGroup, KnownUserGroupAddress
+from engagement.selectors.known_user_groups import (
+    AddressChange,
+    known_user_group_diff,
+    known_user_group_export_rows,
+)
 from engagement.services import known_user_groups as services
+from tests.engagement.known_user_group_helpers import beta_testers, link
 from tests.factories import (
-    AppCustomerFactory,
     CustomerFactory,
     PartnerMembershipFactory,
     known_user_group,
@@ -37,88 +39,12 @@ def csv_upload(content: bytes, name="list.csv"):
     return SimpleUploadedFile(name, content, content_type="text/csv")
 
 
-def link(**kwargs):
-    """One linker pass, late enough that customers just written are due."""
-    return services.known_user_groups_link_changed(
-        now=timezone.now() + dt.timedelta(minutes=1), **kwargs
-    )
-
-
 @pytest.fixture
 def group(partner):
-    CustomerFactory(email="ann@mail.example", authenticated=True)
-    return known_user_group(
-        partner=partner, emails=["ann@mail.example", "bob@mail.example"]
-    )
+    return beta_testers(partner)
 
 
 # Services ------------------------------------------------------------------
-
-
-def test_saving_links_authenticated_customers_only(partner):
-    CustomerFactory(email="ann@mail.example", authenticated=True)
-    CustomerFactory(email="bob@mail.example", authenticated=False)
-    group = known_user_group(
-        partner=partner,
-        emails=["ann@mail.example", "bob@mail.example", "cy@mail.example"],
-    )
-    assert (group.member_count, group.address_count) == (1, 3)
-    member = group.addresses.get(email="ann@mail.example")
-    assert member.is_member and member.customer.email == "ann@mail.example"
-
-
-def test_late_linking_catches_customers_who_sign_in_or_arrive_later(group, partner):
-    link()  # the watermark catches up
-    bob = CustomerFactory(email="bob@mail.example", authenticated=False)
-    link()
-    group.refresh_from_db()
-    assert group.member_count == 1
-    bob.authenticated = True
-    bob.save()
-    assert link() == 1
-    group.refresh_from_db()
-    assert group.member_count == 2
-    ann = Customer.objects.get(email="ann@mail.example")
-    ann.authenticated = False
-    ann.save()
-    link()
-    group.refresh_from_db()
-    assert group.member_count == 1
-    assert not group.addresses.get(email="ann@mail.example").is_member
-
-
-def test_the_linker_leaves_customers_written_moments_ago_for_the_next_pass(group):
-    link()
-    CustomerFactory(email="bob@mail.example")
-    assert services.known_user_groups_link_changed(now=timezone.now()) == 0
-    assert link() == 1
-    group.refresh_from_db()
-    assert group.member_count == 2
-
-
-def test_importing_customers_links_their_addresses_at_once(group, tmp_path):
-    from django.core.management import call_command
-
-    data = tmp_path / "customers.csv"
-    data.write_text(
-        "email,authenticated,gender,market\nbob@mail.example,true,male,FR\n"
-    )
-    call_command("import_customers", str(data), stdout=StringIO())
-    group.refresh_from_db()
-    assert group.member_count == 2
-
-
-def test_the_linker_works_in_batches_without_skipping_anyone(partner):
-    group = known_user_group(
-        partner=partner, emails=[f"u{i}@mail.example" for i in range(7)]
-    )
-    link()
-    for i in range(7):
-        CustomerFactory(email=f"u{i}@mail.example")
-    assert link(batch_size=3) == 7
-    group.refresh_from_db()
-    assert group.member_count == 7
-    assert link(batch_size=3) == 0
 
 
 def test_update_replaces_the_addresses_and_reports_the_change(group):
@@ -171,7 +97,7 @@ def test_export_escapes_formula_cells_and_round_trips(partner):
     )
     CustomerFactory(email="z@mail.example")
     link()
-    rows = list(services.known_user_group_export_rows(group=group))
+    rows = list(known_user_group_export_rows(group=group))
     assert rows[0] == ["email", "status"]
     assert rows[1:] == [
         ["'+a@mail.example", "pending"],
@@ -182,41 +108,10 @@ def test_export_escapes_formula_cells_and_round_trips(partner):
     ]
     buffer = StringIO()
     csv.writer(buffer).writerows(rows)
-    parsed = services.addresses_from_csv(buffer.getvalue().encode())
-    assert services.known_user_group_diff(group=group, addresses=parsed.addresses) == (
-        services.Change(added=0, removed=0, kept=5)
+    parsed = addresses_from_csv(io.BytesIO(buffer.getvalue().encode()))
+    assert known_user_group_diff(group=group, addresses=parsed.addresses) == (
+        AddressChange(added=0, removed=0, kept=5)
     )
-
-
-def test_erasing_a_person_removes_them_everywhere_and_logs_who_asked(
-    group, partner, app
-):
-    other = known_user_group(partner=partner, name="Other", emails=["ann@mail.example"])
-    AppCustomerFactory(app=app, customer=Customer.objects.get(email="ann@mail.example"))
-    out = StringIO()
-    call_command(
-        "erase_person", "ANN@mail.example", "--requested-by=ticket 42", stdout=out
-    )
-    assert (
-        "Erased 1 customer account(s) and 2 known user group address(es)"
-        in out.getvalue()
-    )
-    assert not Customer.objects.filter(email="ann@mail.example").exists()
-    assert not KnownUserGroupAddress.objects.filter(email="ann@mail.example").exists()
-    group.refresh_from_db()
-    other.refresh_from_db()
-    assert (group.address_count, group.member_count, other.address_count) == (1, 0, 0)
-    erasure = PersonErasure.objects.get()
-    assert erasure.requested_by == "ticket 42"
-    assert "ann@mail.example" not in erasure.email_sha256
-    assert len(erasure.email_sha256) == 64
-
-
-def test_erase_person_needs_a_valid_address_and_a_requester():
-    with pytest.raises(CommandError):
-        call_command("erase_person", "nobody", "--requested-by=me")
-    with pytest.raises(CommandError):
-        call_command("erase_person", "a@mail.example", "--requested-by= ")
 
 
 # Scale ---------------------------------------------------------------------

@@ -18,13 +18,10 @@ import pytest
 from engagement.rules import (
     AGE_GROUPS,
     ATTRIBUTES,
-    CHURN_RISKS,
     WINDOW_DAYS,
-    age_on,
     definition_validate,
     eligible_queryset,
     segment_queryset,
-    years_before,
 )
 from tests.factories import AppCustomerFactory, AppFactory, CustomerFactory
 
@@ -758,38 +755,6 @@ def test_a_17_year_old_is_eligible_but_in_no_age_group(app):
     assert members(app, [cond("age_group", "is_not", "18-24")]) == set()
     assert members(app, [cond("age_group", "not_in", ["50+"])]) == set()
     assert members(app, [cond("gender", "is", "female")]) == {seventeen.customer_id}
-
-
-@pytest.mark.parametrize(
-    "birth_date, day, years",
-    [
-        (dt.date(2000, 11, 28), dt.date(2026, 11, 28), 26),
-        (dt.date(2000, 11, 29), dt.date(2026, 11, 28), 25),
-        (dt.date(2000, 2, 29), dt.date(2025, 2, 28), 24),
-        (dt.date(2000, 2, 29), dt.date(2025, 3, 1), 25),
-        (dt.date(2000, 2, 29), dt.date(2024, 2, 29), 24),
-        (dt.date(2026, 11, 28), dt.date(2026, 11, 28), 0),
-    ],
-)
-def test_age_on_counts_whole_years(birth_date, day, years):
-    assert age_on(birth_date, day) == years
-
-
-@pytest.mark.parametrize(
-    "day, years, expected",
-    [
-        (dt.date(2026, 11, 28), 17, dt.date(2009, 11, 28)),
-        (dt.date(2028, 2, 29), 1, dt.date(2027, 2, 28)),
-        (dt.date(2028, 2, 29), 4, dt.date(2024, 2, 29)),
-    ],
-)
-def test_years_before_is_the_same_calendar_day_or_28_february(day, years, expected):
-    assert years_before(day, years) == expected
-
-
-def test_age_group_and_churn_registries_name_the_product_buckets():
-    assert list(AGE_GROUPS) == ["18-24", "25-34", "35-49", "50+"]
-    assert list(CHURN_RISKS) == ["low", "medium", "high"]
 
 
 # --------------------------------------------------------------------------

@@ -455,3 +455,18 @@ def test_reference_evaluator_reads_the_product_page_examples():
     )
     assert ref.age(dt.date(2000, 2, 29), dt.date(2025, 2, 28)) == 24
     assert ref.age(dt.date(2000, 2, 29), dt.date(2025, 3, 1)) == 25
+
+
+@pytest.mark.parametrize(
+    "birth_date, day, years",
+    [
+        (dt.date(2000, 11, 28), dt.date(2026, 11, 28), 26),
+        (dt.date(2000, 11, 29), dt.date(2026, 11, 28), 25),
+        (dt.date(2000, 2, 29), dt.date(2025, 2, 28), 24),
+        (dt.date(2000, 2, 29), dt.date(2025, 3, 1), 25),
+        (dt.date(2000, 2, 29), dt.date(2024, 2, 29), 24),
+        (dt.date(2026, 11, 28), dt.date(2026, 11, 28), 0),
+    ],
+)
+def test_reference_age_counts_whole_years(birth_date, day, years):
+    assert ref.age(birth_date, day) == years

@@ -25,8 +25,6 @@ from engagement.rules import (
     MAX_CONDITIONS,
     MAX_DAYS,
     MAX_LIST_VALUES,
-    OPERATORS,
-    OPERATORS_BY_TYPE,
     definition_parse_json,
     definition_validate,
 )
@@ -66,19 +64,6 @@ def test_a_valid_definition_comes_back_in_canonical_form():
         [cond("store_spend", "gt", 10)],
     )
     assert definition_validate(definition) == definition
-
-
-def test_every_operator_of_every_type_exists_in_the_operator_registry():
-    for operators in OPERATORS_BY_TYPE.values():
-        assert set(operators) <= set(OPERATORS)
-    assert set(OPERATORS_BY_TYPE["date"]) == {
-        "before",
-        "after",
-        "between",
-        "in_last_days",
-        "not_in_last_days",
-    }
-    assert OPERATORS_BY_TYPE["boolean"] == ("is",)
 
 
 def test_the_message_names_the_or_statement_and_the_filter():

@@ -1,6 +1,7 @@
 """Segment pages: the groups table, the editor, the segment page, estimate."""
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -35,6 +36,22 @@ def editor_post(app, rows, name="Big spenders", action="save", **extra):
             data[f"conditions-{i}-{key}"] = value
     data.update(extra)
     return data
+
+
+def select_of(html: str, name: str) -> str:
+    """The ``<select>`` element named ``name`` in ``html``."""
+    start = html.index(f'<select name="{name}"')
+    return html[start : html.index("</select>", start)]
+
+
+def options_of(html: str, name: str) -> list[str]:
+    """The values a select offers."""
+    return re.findall(r'<option value="([^"]*)"', select_of(html, name))
+
+
+def chosen_of(html: str, name: str) -> list[str]:
+    """The values a select has selected."""
+    return re.findall(r'<option value="([^"]*)" selected', select_of(html, name))
 
 
 SPEND_ROW = {
@@ -244,10 +261,12 @@ def test_changing_the_category_offers_only_its_attributes_and_operators(
     )
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="segment-conditions"')
-    assert 'value="age_group" selected' in html
-    assert '<option value="gender">' in html
-    assert '<option value="app_spend">' not in html
-    assert 'value="is" selected' in html and 'value="gt"' not in html
+    attribute = select_of(html, "conditions-0-attribute")
+    assert '<option value="" selected>Choose…</option>' in attribute
+    assert '<option value="gender">' in attribute
+    assert 'value="app_spend"' not in attribute
+    # The spend attribute left behind leaves the operator to choose, too.
+    assert options_of(html, "conditions-0-operator") == [""]
     assert "conditions-updated" in response.headers["HX-Trigger"]
 
 

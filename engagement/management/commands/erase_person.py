@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from engagement.services.known_user_groups import person_erase
+from engagement.services.person_erasure import person_erase
 
 
 class Command(BaseCommand):

@@ -1,14 +1,19 @@
-"""Reading addresses from the box and from .csv files."""
+"""Reading addresses from the box and from .csv files, and escaping formulas."""
+
+import csv
+import io
 
 import pytest
 from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engagement.services.known_user_groups import (
+from engagement.addresses import (
     addresses_check,
     addresses_from_csv,
     addresses_parse,
+    formula_escape,
+    formula_unescape,
 )
 
 LOCAL = st.from_regex(r"[a-z0-9](?:[a-z0-9_+-]{0,10}[a-z0-9])?", fullmatch=True)
@@ -100,18 +105,20 @@ def test_a_group_holds_one_to_ten_thousand_addresses(count, ok):
     ],
 )
 def test_csv_variants_read_the_same_addresses(content):
-    parsed = addresses_from_csv(content)
+    parsed = addresses_from_csv(io.BytesIO(content))
     assert parsed.invalid == []
     assert parsed.addresses == ["a@mail.example", "b@mail.example"]
 
 
 def test_an_escaped_formula_cell_reads_back_as_written():
-    parsed = addresses_from_csv(b"email\n'=cmd@mail.example\n'-x@mail.example\n")
+    parsed = addresses_from_csv(
+        io.BytesIO(b"email\n'=cmd@mail.example\n'-x@mail.example\n")
+    )
     assert parsed.addresses == ["=cmd@mail.example", "-x@mail.example"]
 
 
 def test_bad_rows_are_reported_by_file_row():
-    parsed = addresses_from_csv(b"email\na@mail.example\nnot-an-address\n")
+    parsed = addresses_from_csv(io.BytesIO(b"email\na@mail.example\nnot-an-address\n"))
     assert parsed.invalid == [(3, "not-an-address")]
     with pytest.raises(ValidationError, match="row 3: “not-an-address”"):
         addresses_check(parsed, position_label="row")
@@ -129,4 +136,123 @@ def test_bad_rows_are_reported_by_file_row():
 )
 def test_bad_files_get_one_clear_error(content, message):
     with pytest.raises(ValidationError, match=message):
-        addresses_from_csv(content)
+        addresses_from_csv(io.BytesIO(content))
+
+
+@pytest.mark.parametrize(
+    "content, addresses",
+    [
+        (b"a@mail.example", ["a@mail.example"]),  # one cell, no line break
+        (b"Email\r\na@mail.example\r\n", ["a@mail.example"]),
+        (b'"a@mail.example"\n"b@mail.example"\n', ["a@mail.example", "b@mail.example"]),
+        (
+            b"'=a@mail.example\n'+b@mail.example\n",
+            ["=a@mail.example", "+b@mail.example"],
+        ),
+        (
+            b"o'brien@mail.example\nann@mail.example\n",
+            ["o'brien@mail.example", "ann@mail.example"],
+        ),
+    ],
+)
+def test_a_one_column_file_reads_each_line_as_one_address(content, addresses):
+    # The sniffer finds no delimiter in one column and says so: the file is
+    # read with a comma, which splits nothing.
+    with pytest.raises(csv.Error):
+        csv.Sniffer().sniff(content.decode(), delimiters=",;")
+    parsed = addresses_from_csv(io.BytesIO(content))
+    assert parsed.invalid == []
+    assert parsed.addresses == addresses
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'name;email\n"Doe, Ann";a@mail.example\n"Roe, Bob";b@mail.example\n',
+        b'name,email\n"Doe; Ann",a@mail.example\n"Roe; Bob",b@mail.example\n',
+        b"email;status\n'=a@mail.example;pending\n'+b@mail.example;member\n",
+    ],
+)
+def test_quoted_or_escaped_cells_do_not_mislead_the_delimiter(content):
+    parsed = addresses_from_csv(io.BytesIO(content))
+    assert parsed.invalid == []
+    assert len(parsed.addresses) == 2
+
+
+def test_rows_wider_than_a_one_column_header_read_their_first_cell():
+    parsed = addresses_from_csv(
+        io.BytesIO(b"email\na@mail.example,Ann\nb@mail.example,Bob\n")
+    )
+    assert parsed.addresses == ["a@mail.example", "b@mail.example"]
+
+
+def test_blank_lines_before_the_rows_do_not_hide_the_delimiter():
+    # Semicolons on every row but no header: the first lines decide together.
+    content = b"\n\n" + b"".join(
+        f"user{i}@mail.example;User {i}\n".encode() for i in range(30)
+    )
+    parsed = addresses_from_csv(io.BytesIO(content))
+    assert parsed.invalid == []
+    assert len(parsed.addresses) == 30
+
+
+def hostile_csv() -> str:
+    """Read a 1 MB line built to make the sniffer's quote patterns backtrack."""
+    line = b',"a' * ((1024 * 1024 - 10) // 3)
+    try:
+        addresses_from_csv(io.BytesIO(b"email\n" + line))
+    except ValidationError as exc:
+        return exc.code
+    return "read"
+
+
+def test_a_file_built_to_slow_the_sniffer_is_read_in_bounded_work(cpu_bounded):
+    assert cpu_bounded(hostile_csv) == "not_csv"
+
+
+class CountingFile(io.BytesIO):
+    """A file that records how many bytes were asked of it."""
+
+    def __init__(self, content: bytes):
+        super().__init__(content)
+        self.asked: list[int] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.asked.append(size)
+        return super().read(size)
+
+
+def test_a_file_over_1_mb_is_refused_after_reading_1_mb_and_says_its_size():
+    upload = CountingFile(b"email\n" + b"a@mail.example\n" * 200_000)
+    with pytest.raises(ValidationError) as excinfo:
+        addresses_from_csv(upload)
+    assert excinfo.value.code == "too_big"
+    assert excinfo.value.messages == [
+        "The file is 2.9 MB; a .csv file may be at most 1 MB."
+    ]
+    assert upload.asked == [1024 * 1024 + 1]
+
+
+def test_a_file_of_exactly_1_mb_is_read():
+    row = b"a@mail.example\n"
+    content = row * (1024 * 1024 // len(row))
+    content += b"\n" * (1024 * 1024 - len(content))
+    parsed = addresses_from_csv(io.BytesIO(content))
+    assert parsed.addresses == ["a@mail.example"]
+
+
+@pytest.mark.parametrize(
+    "cell, escaped",
+    [
+        ("=cmd@mail.example", "'=cmd@mail.example"),
+        ("+a@mail.example", "'+a@mail.example"),
+        ("-b@mail.example", "'-b@mail.example"),
+        ("@c@mail.example", "'@c@mail.example"),
+        ("\tt@mail.example", "'\tt@mail.example"),
+        ("plain@mail.example", "plain@mail.example"),
+        ("o'brien@mail.example", "o'brien@mail.example"),
+    ],
+)
+def test_formula_cells_are_escaped_and_read_back_as_written(cell, escaped):
+    assert formula_escape(cell) == escaped
+    assert formula_unescape(escaped) == cell
