@@ -367,3 +367,8 @@ LOGGING = {
 # of known user groups.
 SEGMENT_MIN_SIZE = env.int("SEGMENT_MIN_SIZE", default=100)
 KNOWN_USER_GROUP_MAX_EMAILS = env.int("KNOWN_USER_GROUP_MAX_EMAILS", default=10_000)
+
+# What follows a change of customer data, and the demo groups: customers calls
+# these by dotted path (customers/hooks.py), so it never imports engagement.
+CUSTOMER_DATA_CHANGED = "engagement.services.customer_data.customer_data_changed"
+DEMO_DATA_SEEDED = "engagement.services.demo.demo_groups_seed"

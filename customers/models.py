@@ -15,7 +15,7 @@ from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from customers.querysets import AppCustomerQuerySet, AppQuerySet, PartnerQuerySet
+from customers.querysets import AppQuerySet
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 NON_NEGATIVE_MONEY = [MinValueValidator(Decimal("0"))]
@@ -68,8 +68,6 @@ class Partner(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    objects = PartnerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -302,8 +300,6 @@ class AppCustomer(models.Model):
         default=Decimal("0"),
         validators=NON_NEGATIVE_MONEY,
     )
-
-    objects = AppCustomerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("app customer")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from customers.models import App, AppCustomer, Partner, PartnerMembership
+from customers.columns import EXPORT_COLUMNS, EXPORT_FIELD_PATHS
+from customers.models import App, AppCustomer, PartnerMembership
 
 
 def partner_membership_list(*, user: AbstractBaseUser) -> QuerySet[PartnerMembership]:
@@ -27,10 +28,6 @@ def partner_membership_current(
     return memberships.first()
 
 
-def app_list(*, partner: Partner) -> QuerySet[App]:
-    return App.objects.for_partner(partner).order_by("name")
-
-
 def app_get_by_store_product_id(*, store_product_id: str) -> App:
     """Raise ``App.DoesNotExist`` when no app has that Store product ID."""
     return App.objects.select_related("partner").get(
@@ -41,10 +38,8 @@ def app_get_by_store_product_id(*, store_product_id: str) -> App:
 def app_customer_export_rows(*, app: App) -> QuerySet:
     """The raw stored facts of every customer of ``app``, as value tuples.
 
-    Columns follow ``customers.io.EXPORT_COLUMNS``; streamed in e-mail order.
+    Columns follow ``customers.columns.EXPORT_COLUMNS``; streamed in e-mail order.
     """
-    from customers.io import EXPORT_COLUMNS, EXPORT_FIELD_PATHS
-
     return (
         AppCustomer.objects.filter(app=app)
         .order_by("customer__email")

@@ -14,8 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from customers import io
+from customers import hooks
+from customers.columns import APP_FACT_FIELDS, CUSTOMER_FACT_FIELDS
 from customers.models import App, AppCustomer, Customer
+from customers.readers import ParsedRow, RowError, customer_file_records, parse_row
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class ImportResult:
     ``read`` counts non-blank data lines, ``read == loaded + rejected``.
     ``app_ids`` are the apps whose segments may have changed: the apps of the
     imported app rows and every app of a customer whose facts were written.
+    ``followed`` is what the ``customer_data_changed`` hook reported doing.
     """
 
     read: int
@@ -41,6 +44,7 @@ class ImportResult:
     rejected: int
     report_path: Path | None
     app_ids: frozenset[int]
+    followed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -56,7 +60,7 @@ class _Batch:
     customers: dict[str, Customer] = field(default_factory=dict)
     app_customers: dict[tuple[int, str], dict] = field(default_factory=dict)
 
-    def add(self, row: io.ParsedRow) -> None:
+    def add(self, row: ParsedRow) -> None:
         self.rows += 1
         # Pop first so a repeated e-mail moves to the end: dict order then
         # follows the file, which keeps the upsert order deterministic.
@@ -135,7 +139,7 @@ def _load(batch: _Batch) -> None:
         list(batch.customers.values()),
         update_conflicts=True,
         unique_fields=["email"],
-        update_fields=[*io.CUSTOMER_FACT_FIELDS, "updated_at"],
+        update_fields=[*CUSTOMER_FACT_FIELDS, "updated_at"],
     )
     ids = _customer_ids(list(batch.customers))
     if batch.app_customers:
@@ -146,7 +150,7 @@ def _load(batch: _Batch) -> None:
             ],
             update_conflicts=True,
             unique_fields=["app", "customer"],
-            update_fields=io.APP_FACT_FIELDS,
+            update_fields=APP_FACT_FIELDS,
         )
 
 
@@ -190,6 +194,10 @@ def customer_import(
     crash loads nothing. Rejected rows go to a CSV at ``report_path``
     (``line,reason,row``), written only if some row was rejected.
 
+    Once committed, if any row loaded, call the ``customer_data_changed``
+    hook (``customers.hooks``): what builds on customer data (segments, known
+    user groups) catches up with the apps and customers written.
+
     Raise ``ValidationError`` (nothing changed, no report) when the file
     cannot be read as a whole: missing, empty, binary, no header, unknown
     columns.
@@ -213,7 +221,7 @@ def customer_import(
     started = timezone.now()
     try:
         with (
-            io.customer_file_records(
+            customer_file_records(
                 path, every_row_has_app=default_app is not None
             ) as records,
             transaction.atomic(),
@@ -225,10 +233,10 @@ def customer_import(
                     report.add(line=record.line, reason=record.error, text=record.text)
                     continue
                 try:
-                    row = io.parse_row(
+                    row = parse_row(
                         record.cells, app_ids=app_ids, default_app_id=default_app_id
                     )
-                except io.RowError as error:
+                except RowError as error:
                     report.add(line=record.line, reason=error.reason, text=record.text)
                     continue
                 batch.add(row)
@@ -245,12 +253,16 @@ def customer_import(
         report.discard()
         raise
     published = report.publish()
+    followed = []
+    if loaded:
+        followed = hooks.customer_data_changed(app_ids=affected, since=started)
     result = ImportResult(
         read=read,
         loaded=loaded,
         rejected=read - loaded,
         report_path=published,
         app_ids=frozenset(affected),
+        followed=tuple(followed),
     )
     logger.info(
         "customer_import.done path=%s read=%d loaded=%d rejected=%d apps=%d",

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from customers.io import EXPORT_COLUMNS
+from customers.columns import EXPORT_COLUMNS
 from customers.models import AppCustomer, Customer
 from tests.factories import AppCustomerFactory, CustomerFactory
 

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers import services
-from customers.io import EXPORT_COLUMNS
+from customers.columns import EXPORT_COLUMNS
 from customers.models import AppCustomer, Customer
 from customers.services import customer_import
 from tests.factories import AppCustomerFactory, AppFactory, CustomerFactory

@@ -19,7 +19,8 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from customers.io import MAX_INTEGER, RowError, customer_file_records, parse_row
+from customers.columns import MAX_INTEGER
+from customers.readers import RowError, customer_file_records, parse_row
 from tests.customers.test_import import ROW, csv_text
 from tests.number_cases import HOSTILE_NUMBERS, number_texts, reference_number
 

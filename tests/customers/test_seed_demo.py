@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 from django.test import RequestFactory
 
-from customers import demo
+from customers import bulk
 from customers.demo import DEMO_EMAIL_SUFFIX, demo_store_product_id
 from customers.models import App, AppCustomer, Customer, PartnerMembership
 from tests.factories import AppCustomerFactory, CustomerFactory
@@ -246,7 +246,7 @@ def test_a_bulk_load_puts_back_every_key_and_index(monkeypatch):
             )
             return cursor.fetchall()
 
-    monkeypatch.setattr(demo, "BULK_LOAD_MIN_ROWS", 0)
+    monkeypatch.setattr(bulk, "BULK_LOAD_MIN_ROWS", 0)
     before = schema()
     # Rows written earlier in the same transaction leave checks pending.
     outsider = AppCustomerFactory()
@@ -257,29 +257,16 @@ def test_a_bulk_load_puts_back_every_key_and_index(monkeypatch):
     assert AppCustomer.objects.filter(pk=outsider.pk).exists()
 
 
-def test_prefetching_hands_over_items_in_order_and_reraises_errors():
-    assert list(demo._prefetched(iter(range(5)))) == [0, 1, 2, 3, 4]
-
-    def failing():
-        yield 1
-        raise RuntimeError("drawing failed")
-
-    items = demo._prefetched(failing())
-    assert next(items) == 1
-    with pytest.raises(RuntimeError, match="drawing failed"):
-        next(items)
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 def test_postgresql_receives_the_rows_by_copy(monkeypatch):
     copied = []
-    text_copy = demo._text_copy
+    text_copy = bulk.text_copy
 
     def spy(*, model, fields, text, using):
         copied.append((model, text.count("\n")))
         text_copy(model=model, fields=fields, text=text, using=using)
 
-    monkeypatch.setattr(demo, "_text_copy", spy)
+    monkeypatch.setattr(bulk, "text_copy", spy)
     seed("--customers=300")
     assert copied == [
         (Customer, 300),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from customers.io import EXPORT_COLUMNS, format_export_row
+from customers.columns import EXPORT_COLUMNS, format_export_row
 from customers.models import App
 from customers.selectors import app_customer_export_rows, app_get_by_store_product_id
 

@@ -4,16 +4,10 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from customers.models import App
 from customers.selectors import app_get_by_store_product_id
 from customers.services import customer_import
-from engagement.models import SegmentRun
-from engagement.services.known_user_group_linking import (
-    known_user_groups_link_customers_written_since,
-)
-from engagement.services.membership import segments_request_recompute_for_apps
 
 
 class Command(BaseCommand):
@@ -49,7 +43,6 @@ class Command(BaseCommand):
                     f"unknown app {app!r}: no app has that Store product ID"
                 ) from None
         report_path = report or file.with_name(f"{file.name}.rejected.csv")
-        started = timezone.now()
         try:
             result = customer_import(
                 path=file, default_app=default_app, report_path=report_path
@@ -62,18 +55,8 @@ class Command(BaseCommand):
         if result.report_path is not None:
             summary += f"; rejected rows written to {result.report_path}"
         self.stdout.write(summary)
-        if result.loaded:
-            # Listed addresses of these customers are members (or not) now,
-            # not at the linker's next pass.
-            known_user_groups_link_customers_written_since(since=started)
-        if result.app_ids:
-            # Segments read these facts: bring them up to date now rather than
-            # at the next daily run.
-            queued = segments_request_recompute_for_apps(
-                app_ids=result.app_ids, trigger=SegmentRun.Trigger.IMPORT
-            )
-            if queued:
-                self.stdout.write(f"asked {queued} segment(s) to recompute")
+        for line in result.followed:
+            self.stdout.write(line)
         if result.rejected:
             raise CommandError(
                 f"{result.rejected} rows rejected: see {result.report_path}",

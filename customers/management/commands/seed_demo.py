@@ -4,13 +4,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from customers.demo import (
-    DEMO_EMAIL_SUFFIX,
-    DEMO_PASSWORD,
-    MAX_APPS,
-    demo_data_present,
-    demo_data_seed,
-)
+from customers.demo import DEMO_PASSWORD, MAX_APPS, demo_data_present, demo_data_seed
 
 
 def _date(value: str) -> dt.date:
@@ -75,15 +69,9 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from error
 
-        # Groups belong to engagement, which builds on customers: the command
-        # composes both.
-        from engagement.services.demo import demo_groups_seed
-
-        if options["customers"]:
-            for line in demo_groups_seed(
-                app=summary.apps[0], email_suffix=DEMO_EMAIL_SUFFIX
-            ):
-                self.stdout.write(f"Demo {line}")
+        # What the apps built on customers added: the demo groups.
+        for line in summary.followed:
+            self.stdout.write(f"Demo {line}")
         apps = ", ".join(f"{app.name} ({app.store_product_id})" for app in summary.apps)
         self.stdout.write(
             self.style.SUCCESS(

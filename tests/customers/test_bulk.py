@@ -1,0 +1,123 @@
+"""customers.bulk: set-based deletes and the prefetching of rows to load."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from customers import bulk
+from customers.models import App, AppCustomer, Customer
+from engagement.models import SegmentMembership
+from engagement.services.known_user_groups import known_user_group_create
+from engagement.services.segments import segment_create
+from tests.factories import AppCustomerFactory, CustomerFactory
+
+SPEND_OVER_10 = {
+    "version": 1,
+    "any": [{"all": [{"attribute": "store_spend", "operator": "gt", "value": 10}]}],
+}
+
+
+def spenders(*, partner, app):
+    """A segment of ``app``, never computed: its memberships are written here."""
+    return segment_create(
+        partner=partner,
+        app=app,
+        name="Spenders",
+        definition=SPEND_OVER_10,
+        user=None,
+        enqueue=False,
+    )
+
+
+def _email_like(suffix: str) -> dict:
+    return {
+        "where": f"{connection.ops.quote_name('email')} LIKE %s",
+        "params": [f"%{suffix}"],
+        "using": "default",
+    }
+
+
+@pytest.mark.django_db
+def test_deleting_rows_takes_along_what_references_them_and_nothing_else(partner, app):
+    kept = CustomerFactory(email="kept@mail.example")
+    gone = CustomerFactory(email="gone@mail.demo.example")
+    for customer in (kept, gone):
+        AppCustomerFactory(app=app, customer=customer)
+    segment = spenders(partner=partner, app=app)
+    for customer in (kept, gone):
+        SegmentMembership.objects.create(segment=segment, customer=customer)
+    group = known_user_group_create(
+        partner=partner, name="Listed", addresses=[kept.email, gone.email], user=None
+    )
+    assert group.addresses.filter(customer__isnull=False).count() == 2
+
+    assert bulk.rows_delete(model=Customer, **_email_like(".demo.example")) == 1
+
+    assert list(Customer.objects.values_list("email", flat=True)) == [kept.email]
+    assert list(AppCustomer.objects.values_list("customer_id", flat=True)) == [kept.pk]
+    assert list(segment.memberships.values_list("customer_id", flat=True)) == [kept.pk]
+    # A listed address stays listed: it only loses its account (SET_NULL).
+    assert dict(group.addresses.values_list("email", "customer_id")) == {
+        kept.email: kept.pk,
+        gone.email: None,
+    }
+
+
+@pytest.mark.django_db
+def test_deleting_rows_that_a_protecting_relation_refers_to_deletes_nothing(
+    partner, app
+):
+    AppCustomerFactory(app=app)
+    spenders(partner=partner, app=app)
+    where = f"{connection.ops.quote_name('id')} = %s"
+    with pytest.raises(RuntimeError, match=r"Segment\.app"), transaction.atomic():
+        bulk.rows_delete(model=App, where=where, params=[app.pk], using="default")
+    assert App.objects.filter(pk=app.pk).exists()
+    assert AppCustomer.objects.filter(app=app).exists()
+
+
+@pytest.mark.django_db
+def test_deleting_no_row_changes_nothing():
+    customer = CustomerFactory()
+    assert bulk.rows_delete(model=Customer, **_email_like(".nowhere.example")) == 0
+    assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_prefetching_hands_over_items_in_order_and_reraises_errors():
+    assert list(bulk.prefetched(iter(range(5)))) == [0, 1, 2, 3, 4]
+
+    def failing():
+        yield 1
+        raise RuntimeError("drawing failed")
+
+    items = bulk.prefetched(failing())
+    assert next(items) == 1
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        next(items)
+
+
+def test_prefetching_draws_in_another_thread_one_item_ahead():
+    drawn = []
+
+    def numbers():
+        for number in range(10):
+            drawn.append((number, threading.current_thread().name))
+            yield number
+
+    items = bulk.prefetched(numbers())
+    assert next(items) == 0
+    assert len(drawn) <= 2  # the item handed over and at most the next one
+    assert all(name.startswith("prefetch") for _, name in drawn)
+    items.close()
+
+
+def test_a_consumer_that_stops_early_leaves_no_thread_behind():
+    def prefetch_threads():
+        return [t for t in threading.enumerate() if t.name.startswith("prefetch")]
+
+    items = bulk.prefetched(iter(range(10)))
+    assert next(items) == 0
+    assert prefetch_threads()
+    items.close()
+    assert prefetch_threads() == []
