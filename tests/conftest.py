@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import tests.profiles  # noqa: F401  (loads the Hypothesis profile before any test)
 from customers.models import PartnerMembership
 from tests.factories import (
     AppFactory,

@@ -23,12 +23,13 @@ from customers.columns import MAX_INTEGER
 from customers.readers import RowError, customer_file_records, parse_row
 from tests.customers.test_import import ROW, csv_text
 from tests.number_cases import HOSTILE_NUMBERS, number_texts, reference_number
+from tests.profiles import examples
 
 CENT = Decimal("0.01")
 JSON_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 CSV_CONTROLS = set("\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029")
 BOUNDED = settings(
-    max_examples=120,
+    max_examples=examples(120),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

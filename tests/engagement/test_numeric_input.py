@@ -30,6 +30,7 @@ from engagement.rules import definition_validate as validate
 from tests.engagement.test_rules_validation import cond, defn
 from tests.engagement.test_segment_views import SPEND_ROW, editor_post
 from tests.number_cases import HOSTILE_NUMBERS, number_texts, reference_number
+from tests.profiles import examples
 
 AMOUNT_ERROR = "Enter an amount such as 10 or 9.99."
 WHOLE_ERROR = "Enter a whole number."
@@ -37,7 +38,7 @@ CENT = Decimal("0.01")
 JSON_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 BOUNDED = settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -28,6 +28,7 @@ from engagement.rules import (
     segment_queryset,
 )
 from tests.engagement import reference_evaluator as ref
+from tests.profiles import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -354,7 +355,7 @@ def _check(app, other_app, scenario) -> None:
 
 
 PROPERTY = settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -28,6 +28,7 @@ from engagement.rules import (
     definition_parse_json,
     definition_validate,
 )
+from tests.profiles import examples
 
 
 def cond(attribute: str, operator: str, value: Any) -> dict[str, Any]:
@@ -819,7 +820,7 @@ def _validate_or_error(obj: Any) -> dict[str, Any] | None:
 
 
 FUZZ = settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
