@@ -17,6 +17,7 @@ from config.statement_timeout import is_statement_timeout
 from customers.http import redirect_target
 from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
+from engagement.charts import history_chart
 from engagement.forms import service_errors_attach
 from engagement.forms.segment_editor import SegmentEditor, action_parse
 from engagement.models import Segment, SegmentTemplate
@@ -24,7 +25,7 @@ from engagement.selectors.segments import (
     segment_estimate as estimate_segment,
 )
 from engagement.selectors.segments import (
-    segment_history,
+    segment_history_runs,
     segment_list,
     segment_run_list,
     stored_definition_read,
@@ -265,7 +266,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "segment": segment,
         "definition": stored_definition_read(definition=segment.definition),
         "runs": segment_run_list(segment=segment),
-        "history": segment_history(segment=segment),
+        "history": history_chart(runs=segment_history_runs(segment=segment)),
     }
     if request.htmx and request.htmx.target == "segment-status":
         return render(request, "engagement/segments/_statistics.html", context)
