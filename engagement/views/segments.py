@@ -70,7 +70,7 @@ def _editor(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
                     request,
                     _(
                         "Segment “%(name)s” saved. Its members are queued for "
-                        "calculation; this page updates when they are ready."
+                        "computation; this page updates when they are ready."
                     )
                     % {"name": segment.name},
                 )
@@ -87,10 +87,10 @@ def _editor(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
                     (
                         _(
                             "Segment “%(name)s” saved. Its new members are queued "
-                            "for calculation; until then the previous members "
+                            "for computation; until then the previous members "
                             "apply."
                         )
-                        if segment.is_computing
+                        if segment.recompute_pending
                         else _("Segment “%(name)s” saved.")
                     )
                     % {"name": segment.name},
@@ -275,7 +275,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @partner_view()
 def segment_row(request: HttpRequest, pk: int) -> HttpResponse:
-    """One row of the groups table, polled while the segment is calculating."""
+    """One row of the groups table, polled while a recompute is pending."""
     return render(
         request, "engagement/segments/_row.html", {"segment": _get_segment(request, pk)}
     )
@@ -294,7 +294,7 @@ def segment_refresh(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             _(
-                "A new calculation of “%(name)s” is queued. The page updates "
+                "A new computation of “%(name)s” is queued. The page updates "
                 "when it is done."
             )
             % {"name": segment.name},
