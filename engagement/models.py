@@ -176,6 +176,37 @@ class Segment(CustomerGroup):
         )
 
 
+class AppStatistics(models.Model):
+    """Counts of one app's customers that every process shares.
+
+    ``eligible_count`` (the available app customers on ``computed_on``) is
+    counted once for the segments and estimates of the app, not once each.
+    ``customers_version`` goes up with every announced change of the app's
+    customer data, which clears the count; a count is stored only under the
+    version it was read with, so one taken before a change never outlives it
+    (engagement.services.app_statistics).
+    """
+
+    app = models.OneToOneField(
+        App, on_delete=models.CASCADE, related_name="statistics", verbose_name=_("app")
+    )
+    eligible_count = models.PositiveIntegerField(
+        _("available app customers"), null=True, blank=True
+    )
+    computed_on = models.DateField(_("computed for"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
+    customers_version = models.PositiveIntegerField(
+        _("customer data version"), default=0
+    )
+
+    class Meta:
+        verbose_name = _("app statistics")
+        verbose_name_plural = _("app statistics")
+
+    def __str__(self) -> str:
+        return f"{self.app_id}: {self.eligible_count} on {self.computed_on}"
+
+
 class SegmentMembership(models.Model):
     """One customer in one segment, as of the segment's applied version.
 

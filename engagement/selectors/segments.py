@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 
@@ -86,32 +84,6 @@ def segment_member_emails(*, segment: Segment) -> QuerySet:
     )
 
 
-# "Available app customers" is a statistic of the app, not of a segment: the
-# segments of an app recomputed together (the daily run, an import) share one
-# count instead of scanning the app once each. Imports forget it.
-ELIGIBLE_COUNT_TTL = 10 * 60  # seconds
-
-
-def _eligible_key(app_id: int, today: dt.date) -> str:
-    return f"engagement:eligible:{app_id}:{today.isoformat()}"
-
-
-def app_eligible_count(*, app_id: int, today: dt.date) -> int:
-    """The available app customers of an app on ``today``, cached briefly."""
-    key = _eligible_key(app_id, today)
-    count = cache.get(key)
-    if count is None:
-        count = rules.eligible_queryset(app=app_id, today=today).count()
-        cache.set(key, count, ELIGIBLE_COUNT_TTL)
-    return count
-
-
-def app_eligible_count_forget(*, app_ids: Iterable[int]) -> None:
-    """Drop cached counts of these apps (their customer data changed)."""
-    today = rules.evaluation_date()
-    cache.delete_many([_eligible_key(app_id, today) for app_id in app_ids])
-
-
 @dataclass(frozen=True)
 class Estimate:
     """A live size estimate, respecting the privacy floor."""
@@ -124,20 +96,20 @@ class Estimate:
         return self.members < settings.SEGMENT_MIN_SIZE
 
 
-def segment_estimate(
-    *, app: App, definition: dict[str, Any], today: dt.date | None = None
+def segment_count(
+    *,
+    app: App,
+    definition: dict[str, Any],
+    today: dt.date,
+    eligible: int | None = None,
 ) -> Estimate:
-    """Count the customers a validated definition selects today, and the eligible.
+    """Count the customers a validated definition selects on ``today``, and the
+    available app customers unless ``eligible`` already gives them.
 
     The same compiler as the recompute, evaluated live: what the partner sees
     while editing is what the first computation will find. One statement over
-    the app's customers (both counts in one pass unless the available count
-    is cached), so under the web statement timeout an estimate answers or
-    gives up within that timeout, not twice it.
+    the app's customers: both counts in one pass when ``eligible`` is None.
     """
-    today = today or rules.evaluation_date()
-    key = _eligible_key(app.pk, today)
-    eligible = cache.get(key)
     customers = rules.eligible_queryset(app=app, today=today)
     matching = rules.definition_q(definition, today=today)
     if eligible is not None:
@@ -145,7 +117,6 @@ def segment_estimate(
     counts = customers.aggregate(
         eligible=Count("pk"), members=Count("pk", filter=matching)
     )
-    cache.set(key, counts["eligible"], ELIGIBLE_COUNT_TTL)
     return Estimate(eligible=counts["eligible"], members=counts["members"])
 
 

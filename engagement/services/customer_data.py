@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 
 from engagement.models import SegmentRun
-from engagement.selectors.segments import app_eligible_count_forget
+from engagement.services.app_statistics import app_statistics_forget
 from engagement.services.known_user_group_linking import (
     known_user_groups_link_customers_written_since,
 )
@@ -26,16 +26,16 @@ def customer_data_changed(*, app_ids: Iterable[int], since: dt.datetime) -> list
     """Bring customer groups up to date after customer data was written.
 
     ``app_ids`` are the apps whose customers' facts changed, ``since`` is a
-    moment before the first write. Forget the apps' cached available-customer
-    counts, ask for a recompute of every segment of those apps (sent when the
-    transaction commits), and link the known user groups' addresses of every
-    customer written since ``since`` now rather than at the linker's next
-    pass. Return what was done, one line each, for the command that wrote the
-    data to print.
+    moment before the first write. Clear the apps' stored available-customer
+    counts (every process counts them again), ask for a recompute of every
+    segment of those apps (sent when the transaction commits), and link the
+    known user groups' addresses of every customer written since ``since``
+    now rather than at the linker's next pass. Return what was done, one line
+    each, for the command that wrote the data to print.
     """
     app_ids = sorted(set(app_ids))
     lines = []
-    app_eligible_count_forget(app_ids=app_ids)
+    app_statistics_forget(app_ids=app_ids)
     requested = 0
     if app_ids:
         requested = segments_request_recompute_for_apps(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from customers.models import App, Customer
 from engagement.models import KnownUserGroup, Segment, SegmentRun
 from engagement.services import membership
+from engagement.services.app_statistics import app_statistics_forget
 from engagement.services.known_user_group_linking import known_user_groups_relink
 from engagement.services.known_user_groups import known_user_group_create
 from engagement.services.segments import segment_create
@@ -47,6 +48,7 @@ def demo_groups_seed(*, app: App, email_suffix: str) -> list[str]:
     Return one line per group for the seed's summary.
     """
     partner = app.partner
+    app_statistics_forget(app_ids=[app.pk])
     for name, definition in DEMO_SEGMENTS:
         if not Segment.objects.filter(partner=partner, name=name).exists():
             segment_create(

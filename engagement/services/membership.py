@@ -41,10 +41,7 @@ from kombu.exceptions import KombuError
 from config.statement_timeout import is_statement_timeout
 from engagement import rules
 from engagement.models import Segment, SegmentMembership, SegmentRun
-from engagement.selectors.segments import (
-    app_eligible_count,
-    app_eligible_count_forget,
-)
+from engagement.services.app_statistics import app_statistics_eligible_count
 
 logger = logging.getLogger(__name__)
 
@@ -140,9 +137,7 @@ def _enqueue(*, requests: list[tuple[int, int]], trigger: str) -> None:
 
 def segments_request_recompute_for_apps(*, app_ids: Iterable[int], trigger: str) -> int:
     """Ask for a recompute of every segment of these apps, whose customer data
-    changed (an import); their cached available-customer counts go too."""
-    app_ids = list(app_ids)
-    app_eligible_count_forget(app_ids=app_ids)
+    changed (an import)."""
     segments = Segment.objects.filter(app_id__in=app_ids).order_by("pk")
     return segments_request_recompute(segments=segments, trigger=trigger)
 
@@ -415,7 +410,7 @@ def _matching_sql(*, segment: Segment, today: dt.date) -> tuple[str, tuple]:
 
 
 def _apply_diff(*, segment: Segment, today: dt.date) -> Diff:
-    eligible = app_eligible_count(app_id=segment.app_id, today=today)
+    eligible = app_statistics_eligible_count(app_id=segment.app_id, today=today)
     before = SegmentMembership.objects.filter(segment_id=segment.pk).count()
     apply = (
         _apply_changes_postgresql

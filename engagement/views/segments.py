@@ -22,9 +22,6 @@ from engagement.forms import service_errors_attach
 from engagement.forms.segment_editor import SegmentEditor, action_parse
 from engagement.models import Segment, SegmentTemplate
 from engagement.selectors.segments import (
-    segment_estimate as estimate_segment,
-)
-from engagement.selectors.segments import (
     segment_history_runs,
     segment_list,
     segment_run_list,
@@ -32,6 +29,9 @@ from engagement.selectors.segments import (
 )
 from engagement.services import membership
 from engagement.services import segments as services
+from engagement.services.app_statistics import (
+    segment_estimate as estimate_segment,
+)
 
 
 def _get_segment(request: HttpRequest, pk: int) -> Segment:

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from engagement import rules
 from engagement.models import Segment, SegmentRun
-from engagement.selectors.segments import app_eligible_count
+from engagement.services.app_statistics import app_statistics_eligible_count
 from engagement.services.customer_data import customer_data_changed
 from engagement.services.segments import segment_create
 from tests.factories import (
@@ -23,13 +23,16 @@ SPEND_OVER_10 = {
 }
 
 
-def test_the_apps_available_customer_counts_are_counted_again(app):
+def test_the_apps_available_customer_counts_are_counted_again(
+    app, django_capture_on_commit_callbacks
+):
     today = rules.evaluation_date()
     AppCustomerFactory(app=app)
-    assert app_eligible_count(app_id=app.pk, today=today) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert app_statistics_eligible_count(app_id=app.pk, today=today) == 1
     AppCustomerFactory(app=app)
     customer_data_changed(app_ids=[app.pk], since=timezone.now())
-    assert app_eligible_count(app_id=app.pk, today=today) == 2
+    assert app_statistics_eligible_count(app_id=app.pk, today=today) == 2
 
 
 def test_the_segments_of_the_apps_are_recomputed_and_no_other(

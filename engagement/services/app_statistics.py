@@ -1,0 +1,156 @@
+"""The available app customers of each app, counted once and shared.
+
+"Available app customers" is a statistic of the app, not of a segment: the
+segments of an app recomputed together (the daily run, an import) and the
+live estimates of its editors share one count, stored on the app's
+``AppStatistics`` row so that every process (web, workers, commands) reads
+the same one.
+
+A count is current on the evaluation date it was counted for, until the
+app's customer data changes. Announced changes (``customer_data_changed``,
+the demo seed) clear it at once. Writes that announce nothing (a support
+edit in the admin, an erasure) are counted after ``ELIGIBLE_COUNT_MAX_AGE``.
+
+A count taken while customer data changes must not outlive the change: each
+count is stored under the ``customers_version`` read before counting, and
+every announced change raises that version, so a count read before the
+change no longer matches the row and is dropped. It is stored once the
+caller's transaction commits, in a statement of its own: a recompute holds
+its transaction for seconds, and must not hold the row's lock so long.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from customers.models import App
+from engagement import rules
+from engagement.models import AppStatistics
+from engagement.selectors.segments import Estimate, segment_count
+
+# How long a count stays current when nothing announced a change: the
+# longest a write that announces nothing leaves it stale.
+ELIGIBLE_COUNT_MAX_AGE = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """The app's stored count if current, and the version to store one under."""
+
+    eligible_count: int | None
+    customers_version: int | None  # None: the app has no row yet
+
+
+def _stored(*, app_id: int, today: dt.date) -> _Stored:
+    row = (
+        AppStatistics.objects.filter(app_id=app_id)
+        .values("eligible_count", "computed_on", "computed_at", "customers_version")
+        .first()
+    )
+    if row is None:
+        return _Stored(eligible_count=None, customers_version=None)
+    current = (
+        row["eligible_count"] is not None
+        and row["computed_on"] == today
+        and row["computed_at"] > timezone.now() - ELIGIBLE_COUNT_MAX_AGE
+    )
+    return _Stored(
+        eligible_count=row["eligible_count"] if current else None,
+        customers_version=row["customers_version"],
+    )
+
+
+def _store_on_commit(
+    *, app_id: int, stored: _Stored, today: dt.date, eligible_count: int
+) -> None:
+    """Store a count once the transaction commits, if no change came since."""
+    transaction.on_commit(
+        partial(
+            _store,
+            app_id=app_id,
+            customers_version=stored.customers_version,
+            today=today,
+            eligible_count=eligible_count,
+        ),
+        robust=True,  # a count not stored is counted again, never an error
+    )
+
+
+def _store(
+    *, app_id: int, customers_version: int | None, today: dt.date, eligible_count: int
+) -> None:
+    if customers_version is None:
+        # A change announced meanwhile created the row with a higher version.
+        AppStatistics.objects.bulk_create(
+            [AppStatistics(app_id=app_id)], ignore_conflicts=True
+        )
+        customers_version = 0
+    AppStatistics.objects.filter(
+        app_id=app_id, customers_version=customers_version
+    ).update(
+        eligible_count=eligible_count, computed_on=today, computed_at=timezone.now()
+    )
+
+
+def app_statistics_eligible_count(*, app_id: int, today: dt.date) -> int:
+    """Return the app's available customers on ``today``: the stored count if
+    current, else count them and store the count when the transaction commits.
+    """
+    stored = _stored(app_id=app_id, today=today)
+    if stored.eligible_count is not None:
+        return stored.eligible_count
+    count = rules.eligible_queryset(app=app_id, today=today).count()
+    _store_on_commit(app_id=app_id, stored=stored, today=today, eligible_count=count)
+    return count
+
+
+def segment_estimate(
+    *, app: App, definition: dict[str, Any], today: dt.date | None = None
+) -> Estimate:
+    """Estimate a validated definition's size live, with the app's shared count.
+
+    With the app's available-customer count current, only the members are
+    counted; otherwise both are counted in one pass over the app's customers
+    (so under the web statement timeout an estimate answers or gives up within
+    that timeout, not twice it), and the available count is stored.
+    """
+    today = today or rules.evaluation_date()
+    stored = _stored(app_id=app.pk, today=today)
+    estimate = segment_count(
+        app=app, definition=definition, today=today, eligible=stored.eligible_count
+    )
+    if stored.eligible_count is None:
+        _store_on_commit(
+            app_id=app.pk, stored=stored, today=today, eligible_count=estimate.eligible
+        )
+    return estimate
+
+
+def app_statistics_forget(*, app_ids: Iterable[int]) -> None:
+    """Clear the counts of these apps, whose customer data changed.
+
+    Raise their ``customers_version`` too (creating missing rows), so that a
+    count taken before the change and stored after it is dropped.
+    """
+    app_ids = sorted(set(app_ids))
+    if not app_ids:
+        return
+    with transaction.atomic():
+        AppStatistics.objects.bulk_create(
+            [AppStatistics(app_id=app_id) for app_id in app_ids],
+            ignore_conflicts=True,
+        )
+        AppStatistics.objects.filter(app_id__in=app_ids).update(
+            eligible_count=None,
+            computed_on=None,
+            computed_at=None,
+            customers_version=F("customers_version") + 1,
+        )
