@@ -362,7 +362,7 @@ def test_the_sweeper_leaves_a_failed_version_alone(segment, monkeypatch):
     def broken(**kwargs):
         raise ValueError("boom")
 
-    monkeypatch.setattr(membership, "_apply_diff", broken)
+    monkeypatch.setattr(membership.engine, "_apply_diff", broken)
     membership.segment_recompute(segment_id=segment.pk, version=1)
     segment.refresh_from_db()
     assert segment.status == Segment.Status.FAILED

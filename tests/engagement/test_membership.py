@@ -5,12 +5,11 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import connection, connections
-from django.utils import timezone
 
 from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.services import membership
+from engagement.services.membership import engine
 from engagement.services.segments import segment_create
 from tests.factories import AppCustomerFactory, CustomerFactory
 
@@ -208,7 +207,7 @@ def test_a_failure_mid_transaction_keeps_the_previous_membership(
         SegmentMembership.objects.filter(segment=segment).delete()  # half done…
         raise RuntimeError("disk on fire")  # …then the fault
 
-    monkeypatch.setattr(membership, "_apply_diff", broken)
+    monkeypatch.setattr(engine, "_apply_diff", broken)
     run = recompute(segment)
     segment.refresh_from_db()
     assert members(segment) == kept
@@ -227,7 +226,7 @@ def test_a_transient_database_error_rolls_back_and_propagates_for_a_retry(
     def flaky(*, segment, today):
         raise OperationalError("connection reset")
 
-    monkeypatch.setattr(membership, "_apply_diff", flaky)
+    monkeypatch.setattr(engine, "_apply_diff", flaky)
     with pytest.raises(OperationalError):
         recompute(segment)
     segment.refresh_from_db()
@@ -249,13 +248,13 @@ def test_status_moves_from_new_to_active_inactive_failed_and_back(
     recompute(segment)
     segment.refresh_from_db()
     assert segment.status == Segment.Status.ACTIVE and not segment.is_small
-    original = membership._apply_diff
-    monkeypatch.setattr(membership, "_apply_diff", lambda **kw: 1 / 0)
+    original = engine._apply_diff
+    monkeypatch.setattr(engine, "_apply_diff", lambda **kw: 1 / 0)
     recompute(segment)
     segment.refresh_from_db()
     assert segment.status == Segment.Status.FAILED
     assert segment.member_count == 2  # the last good figures stay
-    monkeypatch.setattr(membership, "_apply_diff", original)
+    monkeypatch.setattr(engine, "_apply_diff", original)
     recompute(segment)
     segment.refresh_from_db()
     assert segment.status == Segment.Status.ACTIVE
@@ -298,64 +297,6 @@ def test_saving_a_segment_computes_it_through_the_task(
     assert segment.runs.get().trigger == SegmentRun.Trigger.SAVE
 
 
-@pytest.mark.django_db
-def test_daily_run_requests_the_due_segments_oldest_first(
-    partner, app, editor, monkeypatch
-):
-    now = timezone.now()
-    made = {}
-    for name, computed in [
-        ("fresh", now - dt.timedelta(hours=2)),
-        ("old", now - dt.timedelta(days=3)),
-        ("never", None),
-        ("yesterday", now - dt.timedelta(hours=25)),
-    ]:
-        made[name] = segment_create(
-            partner=partner, app=app, name=name, definition=SPEND_OVER_10, user=editor
-        )
-        Segment.objects.filter(pk=made[name].pk).update(computed_at=computed)
-    sent = []
-    monkeypatch.setattr(
-        membership,
-        "segment_request_recompute",
-        lambda *, segment, trigger, enqueue=True: sent.append((segment.pk, trigger)),
-    )
-    assert membership.segments_request_due(now=now) == 3
-    assert sent == [
-        (made["never"].pk, "schedule"),
-        (made["old"].pk, "schedule"),
-        (made["yesterday"].pk, "schedule"),
-    ]
-
-
-@pytest.mark.django_db
-def test_refresh_is_allowed_once_per_five_minutes(segment):
-    now = timezone.now()
-    membership.segment_refresh(segment=segment, now=now)
-    with pytest.raises(ValidationError) as excinfo:
-        membership.segment_refresh(segment=segment, now=now + dt.timedelta(minutes=4))
-    assert excinfo.value.code == "too_soon"
-    assert "You can refresh it again at" in excinfo.value.messages[0]
-    version = membership.segment_refresh(
-        segment=segment, now=now + dt.timedelta(minutes=5)
-    )
-    assert version == Segment.objects.get(pk=segment.pk).pending_version
-
-
-@pytest.mark.django_db
-def test_daily_schedule_is_a_database_beat_entry_at_two_utc():
-    from django_celery_beat.models import PeriodicTask
-
-    task = PeriodicTask.objects.get(name="Recompute segments daily")
-    assert task.task == "engagement.tasks.segments.segments_recompute_due"
-    assert (task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == (
-        "2",
-        "0",
-        "UTC",
-    )
-    assert task.enabled
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_recomputing_one_segment_at_once_apply_it_once(
     partner, app, editor, monkeypatch
@@ -370,14 +311,14 @@ def test_two_workers_recomputing_one_segment_at_once_apply_it_once(
         segment=segment, trigger="save", enqueue=False
     )
     inside = threading.Event()
-    original = membership._apply_diff
+    original = engine._apply_diff
 
     def slow(**kwargs):
         inside.set()
         threading.Event().wait(1.0)  # hold the lock while the other arrives
         return original(**kwargs)
 
-    monkeypatch.setattr(membership, "_apply_diff", slow)
+    monkeypatch.setattr(engine, "_apply_diff", slow)
     results = {}
 
     def worker(name):

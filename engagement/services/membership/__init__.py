@@ -1,0 +1,41 @@
+"""Segment membership: asking for recomputes, and the engine that applies them.
+
+- ``requests``: ask for a recompute (a save, Refresh, an import, the daily
+  run) and the sweeper that asks again for lost requests;
+- ``engine``: apply the newest requested version in one transaction;
+- ``lock``: the segment's recompute lock, which both respect.
+
+Callers use the names re-exported here.
+"""
+
+from engagement.services.membership.engine import (
+    POSTGRESQL_SETTINGS,
+    TRANSIENT_ERRORS,
+    segment_recompute,
+)
+from engagement.services.membership.lock import (
+    RECOMPUTE_LOCK_SQL,
+    segment_recompute_lock_try,
+)
+from engagement.services.membership.requests import (
+    segment_refresh,
+    segment_request_recompute,
+    segments_request_due,
+    segments_request_recompute,
+    segments_request_recompute_for_apps,
+    segments_request_stalled,
+)
+
+__all__ = [
+    "POSTGRESQL_SETTINGS",
+    "RECOMPUTE_LOCK_SQL",
+    "TRANSIENT_ERRORS",
+    "segment_recompute",
+    "segment_recompute_lock_try",
+    "segment_refresh",
+    "segment_request_recompute",
+    "segments_request_due",
+    "segments_request_recompute",
+    "segments_request_recompute_for_apps",
+    "segments_request_stalled",
+]
