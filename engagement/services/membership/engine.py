@@ -249,7 +249,8 @@ POSTGRESQL_SETTINGS = {
 }
 
 
-def _set_local(cursor, settings: dict[str, str]) -> None:
+def postgresql_set_local(cursor, settings: dict[str, str]) -> None:
+    """Set ``settings`` for the rest of the transaction (``SET LOCAL``)."""
     for name, value in settings.items():
         cursor.execute(f"SET LOCAL {name} = '{value}'")
 
@@ -264,9 +265,9 @@ def _apply_changes_postgresql(*, segment: Segment, today: dt.date) -> tuple[int,
         .replace("{matching}", matching_sql)
     )
     with connection.cursor() as cursor:
-        _set_local(cursor, POSTGRESQL_SETTINGS)
+        postgresql_set_local(cursor, POSTGRESQL_SETTINGS)
         cursor.execute(changes, (segment.pk, *matching_params, segment.pk))
-        _set_local(cursor, _POSTGRESQL_LEAVE_SETTINGS)
+        postgresql_set_local(cursor, _POSTGRESQL_LEAVE_SETTINGS)
         cursor.execute(_POSTGRESQL_LEAVE)
         left = cursor.rowcount
         for name in _POSTGRESQL_LEAVE_SETTINGS:
