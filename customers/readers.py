@@ -4,7 +4,8 @@ Reading a file yields ``Record`` objects (one per non-blank data line,
 malformed ones carrying an ``error``), and ``parse_row`` turns a record's
 cells into a ``ParsedRow`` through the column table (``customers.columns``)
 or raises ``RowError`` with a reason naming the column and the bad value.
-Problems with the file as a whole raise ``ValidationError`` with a ``code``.
+Problems with the file as a whole raise ``ValidationError`` with a
+``CustomerFileError`` code (``customers.errors``).
 Nothing here writes to the database.
 
 Files are UTF-8 (an optional BOM is skipped), either CSV with a header row or
