@@ -34,8 +34,8 @@ class SegmentError(ErrorCode):
     COMPUTING = (
         "computing",
         _(
-            "“%(name)s” is being calculated right now. You can delete it "
-            "when the calculation is done."
+            "“%(name)s” is being computed right now. You can delete it "
+            "when the computation is done."
         ),
     )
 
