@@ -31,8 +31,8 @@ class SegmentError(ErrorCode):
         "too_soon",
         _("This segment was refreshed recently. You can refresh it again at %(time)s."),
     )
-    COMPUTING = (
-        "computing",
+    RECOMPUTE_RUNNING = (
+        "recompute_running",
         _(
             "“%(name)s” is being computed right now. You can delete it "
             "when the computation is done."

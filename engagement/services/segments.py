@@ -104,12 +104,12 @@ def segment_update(
 def segment_delete(*, segment: Segment, user: AbstractBaseUser | None) -> None:
     """Delete a segment with its membership and history.
 
-    Raises ``ValidationError`` (code ``computing``) while a recompute of it
+    Raises ``ValidationError`` (code ``recompute_running``) while a recompute of it
     runs: its new members would outlive the segment, and waiting for it could
     take minutes.
     """
     if not segment_recompute_lock_try(segment_id=segment.pk):
-        raise SegmentError.COMPUTING.error(name=segment.name)
+        raise SegmentError.RECOMPUTE_RUNNING.error(name=segment.name)
     logger.info(
         "segment_deleted segment=%s user=%s", segment.pk, getattr(user, "pk", None)
     )
