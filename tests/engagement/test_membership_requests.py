@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from engagement.errors import SegmentError
 from engagement.models import Segment
 from engagement.services import membership
 from engagement.services.membership import requests
@@ -56,8 +57,8 @@ def test_refresh_is_allowed_once_per_five_minutes(partner, app, editor):
     membership.segment_refresh(segment=segment, now=now)
     with pytest.raises(ValidationError) as excinfo:
         membership.segment_refresh(segment=segment, now=now + dt.timedelta(minutes=4))
-    assert excinfo.value.code == "too_soon"
-    assert "You can refresh it again at" in excinfo.value.messages[0]
+    assert excinfo.value.code == SegmentError.TOO_SOON
+    assert excinfo.value.params["next_at"] == now + dt.timedelta(minutes=5)
     version = membership.segment_refresh(
         segment=segment, now=now + dt.timedelta(minutes=5)
     )

@@ -16,13 +16,12 @@ from collections.abc import Iterable
 from functools import partial
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _
 from kombu.exceptions import KombuError
 
+from engagement.errors import SegmentError
 from engagement.models import Segment, SegmentRun
 from engagement.services.membership.lock import segments_recompute_lock_try
 
@@ -207,14 +206,9 @@ def segment_refresh(*, segment: Segment, now: dt.datetime | None = None) -> int:
     if not claimed:
         segment.refresh_from_db(fields=["refresh_requested_at"])
         next_at = segment.refresh_requested_at + REFRESH_INTERVAL
-        raise ValidationError(
-            _(
-                "This segment was refreshed recently. "
-                "You can refresh it again at %(time)s."
-            )
-            % {"time": formats.time_format(timezone.localtime(next_at), "H:i")},
-            code="too_soon",
-            params={"next_at": next_at},
+        raise SegmentError.TOO_SOON.error(
+            time=formats.time_format(timezone.localtime(next_at), "H:i"),
+            next_at=next_at,
         )
     segment.refresh_requested_at = now
     return segment_request_recompute(
