@@ -33,9 +33,9 @@ from customers.columns import (
     CUSTOMER_COLUMNS,
     IMPORT_COLUMNS,
     CellError,
-    value_shown,
 )
 from customers.numbers import NumberError, json_loads
+from customers.values import value_shown
 
 # A row of ours is under 1 KB; a "line" of a megabyte is a binary file or a
 # file without line breaks, not a row to report.
@@ -179,15 +179,11 @@ def _physical_lines(handle: IO[bytes]) -> Iterator[tuple[int, str]]:
         yield number, text.rstrip("\r\n")
 
 
-def _preview(text: str) -> str:
-    return repr(text if len(text) <= 80 else text[:77] + "...")
-
-
 def _check_names(names: list[str]) -> None:
     unknown = [n for n in names if n not in IMPORT_COLUMNS]
     if unknown:
         raise ValidationError(
-            f"unknown columns: {', '.join(map(repr, unknown))}; "
+            f"unknown columns: {', '.join(map(value_shown, unknown))}; "
             f"known columns are {', '.join(IMPORT_COLUMNS)}",
             code="unknown_columns",
         )
@@ -202,7 +198,7 @@ def _csv_header(text: str, *, every_row_has_app: bool) -> list[str]:
     if "email" not in names:
         raise ValidationError(
             "the first line must be a header naming the columns "
-            f"(email, authenticated, ...); found {_preview(text)}",
+            f"(email, authenticated, ...); found {value_shown(text)}",
             code="no_header",
         )
     _check_names(names)
@@ -262,7 +258,7 @@ def _json_object(text: str) -> tuple[dict | None, str | None]:
         return None, "not a JSON object"
     unknown = [k for k in value if k not in IMPORT_COLUMNS]
     if unknown:
-        return None, f"unknown keys: {', '.join(map(repr, unknown))}"
+        return None, f"unknown keys: {', '.join(map(value_shown, unknown))}"
     nested = [k for k, v in value.items() if isinstance(v, dict | list)]
     if nested:
         return None, f"{', '.join(nested)}: a list or object is not a value"
@@ -287,7 +283,7 @@ def _check_first_json_line(text: str) -> None:
     if not isinstance(value, dict):
         raise ValidationError(
             "not a JSON lines file: the first line is not a JSON object; "
-            f"found {_preview(text)}",
+            f"found {value_shown(text)}",
             code="not_jsonl",
         )
     _check_names(list(value))

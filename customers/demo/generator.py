@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from customers.bulk import NULL, Rows
+from customers.values import years_before
 
 # Every demo customer's address ends with this (the mail domains below):
 # a re-run deletes exactly these customers.
@@ -448,19 +449,12 @@ def _cumulative(weighted: Iterable[tuple[T, float]]) -> tuple[list[T], list[floa
 
 def _birth_dates(*, today: dt.date, age: int) -> list[str]:
     """Return, as text, every birth date of someone ``age`` years old today."""
-    latest = _years_before(today, age)
-    earliest = _years_before(today, age + 1) + dt.timedelta(days=1)
+    latest = years_before(today, age)
+    earliest = years_before(today, age + 1) + dt.timedelta(days=1)
     return [
         (earliest + dt.timedelta(days=day)).isoformat()
         for day in range((latest - earliest).days + 1)
     ]
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February in a year without one
-        return day.replace(year=day.year - years, day=28)
 
 
 def _money(cents: int) -> str:
