@@ -18,7 +18,8 @@ from customers.http import redirect_target
 from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
 from engagement.forms import service_errors_attach
-from engagement.forms.segment_editor import SegmentEditor, action_parse
+from engagement.forms.segment_editor import SegmentEditor
+from engagement.forms.segment_rows import action_parse
 from engagement.models import Segment, SegmentTemplate
 from engagement.selectors.segments import (
     segment_estimate as estimate_segment,
