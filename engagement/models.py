@@ -82,7 +82,14 @@ class CustomerGroup(models.Model):
 
 
 class SegmentStatus(models.TextChoices):
-    CALCULATING = "calculating", _("Calculating")
+    """Whether a segment can be used, as product.md §3 shows it.
+
+    ``new``: never computed; its first computation is queued or running, so
+    partners see "Computing". Whether a *later* recompute is on its way is a
+    separate question, answered by ``Segment.recompute_pending``.
+    """
+
+    NEW = "new", _("Computing")
     ACTIVE = "active", _("Active")
     INACTIVE = "inactive", _("Inactive")
     FAILED = "failed", _("Failed")
@@ -107,7 +114,7 @@ class Segment(CustomerGroup):
         _("status"),
         max_length=12,
         choices=SegmentStatus.choices,
-        default=SegmentStatus.CALCULATING,
+        default=SegmentStatus.NEW,
         db_index=True,
     )
     member_count = models.PositiveIntegerField(_("members"), null=True, blank=True)
@@ -156,8 +163,8 @@ class Segment(CustomerGroup):
         return reverse("engagement:segment_detail", args=[self.pk])
 
     @property
-    def is_computing(self) -> bool:
-        """A requested computation has not been applied yet."""
+    def recompute_pending(self) -> bool:
+        """A requested recompute has not been applied yet (queued or running)."""
         return self.pending_version > self.version
 
     @property

@@ -253,7 +253,7 @@ def test_partners_never_wait_for_a_running_recompute(
     recompute.join(30)
     assert edit.status_code == 302
     assert refresh.status_code == 302
-    assert "is being calculated right now" in delete.content.decode()
+    assert "is being computed right now" in delete.content.decode()
     segment = Segment.objects.get(pk=segment.pk)
     assert segment.name == "Big spenders"
     assert segment.definition["any"][0]["all"][0]["value"] == 25

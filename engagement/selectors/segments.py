@@ -149,44 +149,10 @@ def segment_estimate(
     return Estimate(eligible=counts["eligible"], members=counts["members"])
 
 
-@dataclass(frozen=True)
-class HistoryChart:
-    """Member count over time, scaled for a server-rendered SVG line."""
-
-    points: str  # "x,y x,y …" in a 0–WIDTH × 0–HEIGHT box
-    dots: list[tuple[float, float, SegmentRun]]
-    max_count: int
-    first: dt.datetime | None
-    last: dt.datetime | None
-
-    WIDTH = 600
-    HEIGHT = 160
-
-
-def segment_history(*, segment: Segment, limit: int = 90) -> HistoryChart:
-    """The last successful computations, oldest first, as chart coordinates."""
-    runs = list(
+def segment_history_runs(*, segment: Segment, limit: int = 90) -> list[SegmentRun]:
+    """The last successful computations, oldest first (the history chart's data)."""
+    return list(
         SegmentRun.objects.filter(
             segment=segment, error="", member_count__isnull=False
         ).order_by("-started_at")[:limit]
     )[::-1]
-    if not runs:
-        return HistoryChart(points="", dots=[], max_count=0, first=None, last=None)
-    top = max(run.member_count for run in runs) or 1
-    span = len(runs) - 1 or 1
-    dots = []
-    for i, run in enumerate(runs):
-        x = (
-            round(HistoryChart.WIDTH * i / span, 1)
-            if len(runs) > 1
-            else HistoryChart.WIDTH / 2
-        )
-        y = round(HistoryChart.HEIGHT * (1 - run.member_count / top), 1)
-        dots.append((x, y, run))
-    return HistoryChart(
-        points=" ".join(f"{x},{y}" for x, y, _run in dots),
-        dots=dots,
-        max_count=top,
-        first=runs[0].started_at,
-        last=runs[-1].started_at,
-    )

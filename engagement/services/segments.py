@@ -117,8 +117,8 @@ def segment_delete(*, segment: Segment, user: AbstractBaseUser | None) -> None:
     if not segment_recompute_lock_try(segment_id=segment.pk):
         raise ValidationError(
             _(
-                "“%(name)s” is being calculated right now. You can delete it "
-                "when the calculation is done."
+                "“%(name)s” is being computed right now. You can delete it "
+                "when the computation is done."
             )
             % {"name": segment.name},
             code="computing",

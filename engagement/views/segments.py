@@ -17,6 +17,7 @@ from config.statement_timeout import is_statement_timeout
 from customers.http import redirect_target
 from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
+from engagement.charts import history_chart
 from engagement.forms import service_errors_attach
 from engagement.forms.segment_editor import SegmentEditor
 from engagement.forms.segment_rows import action_parse
@@ -25,7 +26,7 @@ from engagement.selectors.segments import (
     segment_estimate as estimate_segment,
 )
 from engagement.selectors.segments import (
-    segment_history,
+    segment_history_runs,
     segment_list,
     segment_run_list,
     stored_definition_read,
@@ -70,7 +71,7 @@ def _editor(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
                     request,
                     _(
                         "Segment “%(name)s” saved. Its members are queued for "
-                        "calculation; this page updates when they are ready."
+                        "computation; this page updates when they are ready."
                     )
                     % {"name": segment.name},
                 )
@@ -87,10 +88,10 @@ def _editor(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
                     (
                         _(
                             "Segment “%(name)s” saved. Its new members are queued "
-                            "for calculation; until then the previous members "
+                            "for computation; until then the previous members "
                             "apply."
                         )
-                        if segment.is_computing
+                        if segment.recompute_pending
                         else _("Segment “%(name)s” saved.")
                     )
                     % {"name": segment.name},
@@ -266,7 +267,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "segment": segment,
         "definition": stored_definition_read(definition=segment.definition),
         "runs": segment_run_list(segment=segment),
-        "history": segment_history(segment=segment),
+        "history": history_chart(runs=segment_history_runs(segment=segment)),
     }
     if request.htmx and request.htmx.target == "segment-status":
         return render(request, "engagement/segments/_statistics.html", context)
@@ -275,7 +276,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @partner_view()
 def segment_row(request: HttpRequest, pk: int) -> HttpResponse:
-    """One row of the groups table, polled while the segment is calculating."""
+    """One row of the groups table, polled while a recompute is pending."""
     return render(
         request, "engagement/segments/_row.html", {"segment": _get_segment(request, pk)}
     )
@@ -294,7 +295,7 @@ def segment_refresh(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             _(
-                "A new calculation of “%(name)s” is queued. The page updates "
+                "A new computation of “%(name)s” is queued. The page updates "
                 "when it is done."
             )
             % {"name": segment.name},

@@ -149,7 +149,7 @@ def test_saving_a_new_segment_with_the_broker_down_says_its_computation_is_queue
     assert segment.recompute_requested_at is not None
     page = editor_client.get(response.url).content.decode()
     assert "queued" in page
-    assert "Calculating" in page
+    assert "Computing" in page
     assert len(enqueue_failures(caplog)) == 1
     assert f"segment={segment.pk}" in enqueue_failures(caplog)[0]
 

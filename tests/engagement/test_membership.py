@@ -187,16 +187,16 @@ def test_a_transient_database_error_rolls_back_and_propagates_for_a_retry(
     with pytest.raises(OperationalError):
         recompute(segment)
     segment.refresh_from_db()
-    assert segment.status == Segment.Status.CALCULATING
+    assert segment.status == Segment.Status.NEW
     assert not SegmentRun.objects.filter(segment=segment).exists()
 
 
 @pytest.mark.django_db
-def test_status_moves_from_calculating_to_active_inactive_failed_and_back(
+def test_status_moves_from_new_to_active_inactive_failed_and_back(
     segment, app, settings, monkeypatch
 ):
     settings.SEGMENT_MIN_SIZE = 2
-    assert segment.status == Segment.Status.CALCULATING
+    assert segment.status == Segment.Status.NEW
     spender(app, "20")
     recompute(segment)
     segment.refresh_from_db()

@@ -371,10 +371,10 @@ def test_segment_page_shows_definition_statistics_history_and_runs(
     assert 'id="segment-runs"' in html
 
 
-def test_segment_page_polls_while_calculating(editor_client, segment):
+def test_segment_page_polls_while_a_recompute_is_pending(editor_client, segment):
     html = editor_client.get(segment.get_absolute_url()).content.decode()
     assert 'hx-trigger="every 2s"' in html
-    assert "Calculating" in html
+    assert "Computing" in html
 
 
 def test_row_endpoint_renders_one_polling_row(editor_client, segment):
