@@ -30,8 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from customers.errors import NamingError
 
 JOINERS = frozenset("\u200c\u200d")  # zero-width non-joiner, joiner
 # A subdivision flag: black flag, tag letters, cancel tag.
@@ -70,46 +69,24 @@ def _joins_two_visible(name: str, index: int) -> bool:
 def name_clean(value: object) -> str:
     """Return ``value`` as a name to store, or raise ``ValidationError``.
 
-    Codes: ``blank``, ``control_character``, ``invalid_text``,
-    ``no_visible_character``, ``invisible_character``.
+    Codes: the members of ``customers.errors.NamingError``.
     """
     name = name_normalise(value)
     if not name:
-        raise ValidationError(_("Enter a name."), code="blank")
+        raise NamingError.BLANK.error()
     for char in name:
         category = unicodedata.category(char)
         if category == "Cc" or char in LINE_SEPARATORS:
-            raise ValidationError(
-                _(
-                    "The name holds a control character such as a tab or a "
-                    "line break (%(character)s); remove it."
-                )
-                % {"character": f"U+{ord(char):04X}"},
-                code="control_character",
-            )
+            raise NamingError.CONTROL_CHARACTER.error(character=f"U+{ord(char):04X}")
         if char == "\ufffd" or category == "Cs":
-            raise ValidationError(
-                _(
-                    "The name holds %(character)s, left by text that was not "
-                    "valid UTF-8; type the name again."
-                )
-                % {"character": f"U+{ord(char):04X}"},
-                code="invalid_text",
-            )
+            raise NamingError.INVALID_TEXT.error(character=f"U+{ord(char):04X}")
     # A well-formed flag counts as its visible black flag.
     plain = FLAG_TAG_SEQUENCE.sub("\U0001f3f4", name)
     if not any(_is_visible(char) for char in plain):
-        raise ValidationError(
-            _("Enter a name with at least one visible character."),
-            code="no_visible_character",
-        )
+        raise NamingError.NO_VISIBLE_CHARACTER.error()
     for index, char in enumerate(plain):
         if unicodedata.category(char) == "Cf" and not (
             char in JOINERS and _joins_two_visible(plain, index)
         ):
-            raise ValidationError(
-                _("The name holds an invisible character (%(character)s); remove it.")
-                % {"character": _character(char)},
-                code="invisible_character",
-            )
+            raise NamingError.INVISIBLE_CHARACTER.error(character=_character(char))
     return name

@@ -4,7 +4,8 @@ Reading a file yields ``Record`` objects (one per non-blank data line,
 malformed ones carrying an ``error``), and ``parse_row`` turns a record's
 cells into a ``ParsedRow`` through the column table (``customers.columns``)
 or raises ``RowError`` with a reason naming the column and the bad value.
-Problems with the file as a whole raise ``ValidationError`` with a ``code``.
+Problems with the file as a whole raise ``ValidationError`` with a
+``CustomerFileError`` code (``customers.errors``).
 Nothing here writes to the database.
 
 Files are UTF-8 (an optional BOM is skipped), either CSV with a header row or
@@ -34,6 +35,7 @@ from customers.columns import (
     IMPORT_COLUMNS,
     CellError,
 )
+from customers.errors import CustomerFileError
 from customers.numbers import NumberError, json_loads
 from customers.values import value_shown
 
@@ -152,10 +154,7 @@ class Record:
 
 
 def _not_text(detail: str) -> ValidationError:
-    return ValidationError(
-        f"not a CSV or JSON lines file: {detail}; save it as UTF-8 text",
-        code="not_text",
-    )
+    return CustomerFileError.NOT_TEXT.error(detail=detail)
 
 
 def _physical_lines(handle: IO[bytes]) -> Iterator[tuple[int, str]]:
@@ -182,10 +181,9 @@ def _physical_lines(handle: IO[bytes]) -> Iterator[tuple[int, str]]:
 def _check_names(names: list[str]) -> None:
     unknown = [n for n in names if n not in IMPORT_COLUMNS]
     if unknown:
-        raise ValidationError(
-            f"unknown columns: {', '.join(map(value_shown, unknown))}; "
-            f"known columns are {', '.join(IMPORT_COLUMNS)}",
-            code="unknown_columns",
+        raise CustomerFileError.UNKNOWN_COLUMNS.error(
+            unknown=", ".join(map(value_shown, unknown)),
+            known=", ".join(IMPORT_COLUMNS),
         )
 
 
@@ -196,27 +194,17 @@ def _csv_header(text: str, *, every_row_has_app: bool) -> list[str]:
         names = []
     names = [name.strip().lower() for name in names]
     if "email" not in names:
-        raise ValidationError(
-            "the first line must be a header naming the columns "
-            f"(email, authenticated, ...); found {value_shown(text)}",
-            code="no_header",
-        )
+        raise CustomerFileError.NO_HEADER.error(found=value_shown(text))
     _check_names(names)
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ValidationError(
-            f"columns named twice in the header: {', '.join(duplicates)}",
-            code="duplicate_columns",
-        )
+        raise CustomerFileError.DUPLICATE_COLUMNS.error(columns=", ".join(duplicates))
     # With a default app every row has one, so the app columns are required
     # too: one clear error instead of every row rejected for the same reason.
     required = COLUMNS if every_row_has_app else CUSTOMER_COLUMNS
     missing = [c.name for c in required if c.required and c.name not in names]
     if missing:
-        raise ValidationError(
-            f"required columns missing from the header: {', '.join(missing)}",
-            code="missing_columns",
-        )
+        raise CustomerFileError.MISSING_COLUMNS.error(columns=", ".join(missing))
     return names
 
 
@@ -281,11 +269,7 @@ def _check_first_json_line(text: str) -> None:
     except (ValueError, RecursionError):
         value = None
     if not isinstance(value, dict):
-        raise ValidationError(
-            "not a JSON lines file: the first line is not a JSON object; "
-            f"found {value_shown(text)}",
-            code="not_jsonl",
-        )
+        raise CustomerFileError.NOT_JSONL.error(found=value_shown(text))
     _check_names(list(value))
 
 
@@ -315,23 +299,16 @@ def customer_file_records(
     try:
         handle = path.open("rb")
     except FileNotFoundError:
-        raise ValidationError("no such file", code="file_missing") from None
+        raise CustomerFileError.FILE_MISSING.error() from None
     except IsADirectoryError:
-        raise ValidationError(
-            "this is a folder, not a file", code="file_missing"
-        ) from None
+        raise CustomerFileError.NOT_A_FILE.error() from None
     except OSError as error:
-        raise ValidationError(
-            f"cannot read the file: {error.strerror}", code="file_unreadable"
-        ) from None
+        raise CustomerFileError.FILE_UNREADABLE.error(reason=error.strerror) from None
     with handle:
         lines = _physical_lines(handle)
         first = next(((n, t) for n, t in lines if t.strip()), None)
         if first is None:
-            raise ValidationError(
-                "the file is empty: expected a header line and rows",
-                code="file_empty",
-            )
+            raise CustomerFileError.FILE_EMPTY.error()
         if file_format(path, first[1]) == "csv":
             header = _csv_header(first[1], every_row_has_app=every_row_has_app)
             yield _csv_records(lines, header)

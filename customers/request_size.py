@@ -33,6 +33,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from customers.errors import RequestError
+
 logger = logging.getLogger(__name__)
 
 REQUEST_TOO_BIG = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
@@ -52,10 +54,7 @@ def request_too_big_message(error: Exception) -> str:
         limit = _("%(size)s MB") % {
             "size": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024:.1f}"
         }
-    return _(
-        "This page sent more than %(limit)s, more than one request may carry, "
-        "so nothing was saved."
-    ) % {"limit": limit}
+    return str(RequestError.TOO_BIG.message % {"limit": limit})
 
 
 def post_size_checked(
@@ -99,5 +98,5 @@ def form_refuse(form: forms.Form, message: str) -> forms.Form:
     """Show ``message`` as the own error of a form whose data was never read."""
     form.cleaned_data = {}
     form._errors = ErrorDict(renderer=form.renderer)
-    form.add_error(None, ValidationError(message, code="request_too_big"))
+    form.add_error(None, ValidationError(message, code=RequestError.TOO_BIG))
     return form

@@ -10,12 +10,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from customers import hooks
 from customers.columns import APP_FACT_FIELDS, CUSTOMER_FACT_FIELDS
+from customers.errors import CustomerFileError
 from customers.models import App, AppCustomer, Customer
 from customers.readers import ParsedRow, RowError, customer_file_records, parse_row
 
@@ -203,15 +203,9 @@ def customer_import(
     columns.
     """
     if report_path.resolve() == path.resolve():
-        raise ValidationError(
-            "the report would overwrite the file being imported",
-            code="report_is_input",
-        )
+        raise CustomerFileError.REPORT_IS_INPUT.error()
     if not report_path.parent.is_dir():
-        raise ValidationError(
-            f"the folder of the report {report_path} does not exist",
-            code="report_folder_missing",
-        )
+        raise CustomerFileError.REPORT_FOLDER_MISSING.error(report=report_path)
     # Apps are few: one query here spares a lookup per row.
     app_ids = dict(App.objects.values_list("store_product_id", "id"))
     default_app_id = default_app.pk if default_app is not None else None

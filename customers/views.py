@@ -10,13 +10,12 @@ from axes.helpers import get_cool_off
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from customers.errors import AccountError
 from customers.forms import EmailNotSentError, PasswordResetForm
 from customers.health import health_check
 from customers.http import id_or_404, redirect_target
@@ -70,16 +69,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         try:
             return super().form_valid(form)
         except EmailNotSentError:
-            form.add_error(
-                None,
-                ValidationError(
-                    _(
-                        "The e-mail could not be sent. Please try again later, "
-                        "or ask your administrator to reset your password."
-                    ),
-                    code="not_sent",
-                ),
-            )
+            form.add_error(None, AccountError.EMAIL_NOT_SENT.error())
             return self.render_to_response(self.get_context_data(form=form), status=503)
 
 

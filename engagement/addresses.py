@@ -21,7 +21,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+
+from engagement.errors import KnownUserGroupError
 
 SEPARATORS = re.compile(r"[\s,;]+")
 MAX_CSV_BYTES = 1024 * 1024
@@ -86,37 +87,22 @@ def addresses_check(parsed: ParsedAddresses, *, position_label: str = "") -> lis
     all, or more than the limit."""
     if parsed.invalid:
         label = position_label or _("address")
-        lines = [
-            _("%(label)s %(position)s: “%(value)s” is not a valid e-mail address")
-            % {"label": label, "position": position, "value": value[:100]}
+        errors = [
+            KnownUserGroupError.INVALID_ADDRESS.error(
+                label=label, position=position, value=value[:100]
+            )
             for position, value in parsed.invalid[:INVALID_SHOWN]
         ]
         rest = len(parsed.invalid) - INVALID_SHOWN
         if rest > 0:
-            lines.append(
-                ngettext(
-                    "…and %(count)d more invalid address.",
-                    "…and %(count)d more invalid addresses.",
-                    rest,
-                )
-                % {"count": rest}
-            )
-        raise ValidationError(
-            [ValidationError(line, code="invalid_address") for line in lines]
-        )
+            errors.append(KnownUserGroupError.MORE_INVALID_ADDRESSES.error(count=rest))
+        raise ValidationError(errors)
     limit = settings.KNOWN_USER_GROUP_MAX_EMAILS
     if not parsed.addresses:
-        raise ValidationError(
-            _("Enter at least one e-mail address."), code="no_addresses"
-        )
+        raise KnownUserGroupError.NO_ADDRESSES.error()
     if len(parsed.addresses) > limit:
-        raise ValidationError(
-            _(
-                "A known user group holds at most %(limit)s addresses; "
-                "this list has %(count)s."
-            )
-            % {"limit": f"{limit:,}", "count": f"{len(parsed.addresses):,}"},
-            code="too_many",
+        raise KnownUserGroupError.TOO_MANY.error(
+            limit=f"{limit:,}", count=f"{len(parsed.addresses):,}"
         )
     return parsed.addresses
 
@@ -134,32 +120,21 @@ def addresses_from_csv(file: BinaryIO) -> ParsedAddresses:
     data = file.read(MAX_CSV_BYTES + 1)
     if len(data) > MAX_CSV_BYTES:
         size = file.seek(0, io.SEEK_END)  # the whole size, without reading it
-        raise ValidationError(
-            _("The file is %(size)s; a .csv file may be at most 1 MB.")
-            % {"size": f"{size / 1024 / 1024:.1f} MB"},
-            code="too_big",
-        )
+        raise KnownUserGroupError.TOO_BIG.error(size=f"{size / 1024 / 1024:.1f} MB")
     if not data.strip():
-        raise ValidationError(_("The file is empty."), code="empty")
+        raise KnownUserGroupError.EMPTY.error()
     if b"\x00" in data:
-        raise ValidationError(
-            _("This is not a text .csv file (it holds binary data)."), code="not_text"
-        )
+        raise KnownUserGroupError.NOT_TEXT.error()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError(
-            _("This file is not UTF-8 text. Save it as “CSV UTF-8” and try again."),
-            code="not_utf8",
-        ) from None
+        raise KnownUserGroupError.NOT_UTF8.error() from None
     try:
         rows = list(
             csv.reader(io.StringIO(text), delimiter=_delimiter(text), strict=True)
         )
     except csv.Error as exc:
-        raise ValidationError(
-            _("This file is not valid CSV: %(error)s") % {"error": exc}, code="not_csv"
-        ) from None
+        raise KnownUserGroupError.NOT_CSV.error(error=str(exc)) from None
     column = 0
     cells: list[tuple[int, str]] = []
     header_seen = False

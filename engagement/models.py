@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import App, Customer, Partner
+from engagement.errors import GroupError
 
 
 class GroupKind(models.TextChoices):
@@ -63,10 +64,8 @@ class CustomerGroup(models.Model):
                 F("partner"),
                 Lower("name"),
                 name="customergroup_partner_name_uniq",
-                violation_error_code="name_taken",
-                violation_error_message=_(
-                    "Your partner already has a customer group with this name."
-                ),
+                violation_error_code=GroupError.NAME_TAKEN,
+                violation_error_message=GroupError.NAME_TAKEN.message,
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=GroupKind.values), name="customergroup_kind_valid"

@@ -17,6 +17,7 @@ from engagement.addresses import (
     addresses_from_csv,
     addresses_parse,
 )
+from engagement.errors import KnownUserGroupError
 
 SIGNING_SALT = "engagement.known_user_group_import"
 CONFIRM_MAX_AGE = 60 * 60  # seconds a shown diff can still be confirmed
@@ -69,9 +70,7 @@ class KnownUserGroupForm(forms.Form):
         text = cleaned.get("addresses") or ""
         upload = cleaned.get("csv_file")
         if upload and text.strip():
-            raise ValidationError(
-                _("Type the addresses or import a .csv file, not both."), code="both"
-            )
+            raise KnownUserGroupError.BOTH.error()
         field, label = "addresses", _("address")
         try:
             if upload:
@@ -117,18 +116,9 @@ class KnownUserGroupConfirmForm(forms.Form):
                 self.cleaned_data["payload"], salt=SIGNING_SALT, max_age=CONFIRM_MAX_AGE
             )
         except signing.SignatureExpired:
-            raise ValidationError(
-                _("This import is too old to confirm. Upload the file again."),
-                code="expired",
-            ) from None
+            raise KnownUserGroupError.EXPIRED.error() from None
         except signing.BadSignature:
-            raise ValidationError(
-                _("This import could not be verified. Upload the file again."),
-                code="bad_signature",
-            ) from None
+            raise KnownUserGroupError.BAD_SIGNATURE.error() from None
         if data.get("group") != self.group_id:
-            raise ValidationError(
-                _("This import belongs to another group. Upload the file again."),
-                code="other_group",
-            )
+            raise KnownUserGroupError.OTHER_GROUP.error()
         return data["emails"]

@@ -25,6 +25,7 @@ from customers.models import App, Partner
 from customers.names import name_clean
 from customers.numbers import NumberError, decimal_from_text, int_from_text
 from engagement import rules
+from engagement.errors import ConditionError
 from engagement.rules import ATTRIBUTES, CATEGORIES, OPERATORS, Arity, ValueType
 
 PREFIX = "conditions"
@@ -327,21 +328,21 @@ class ConditionForm(forms.Form):
         text = (text or "").strip()
         if not text:
             if attribute.type in {ValueType.CHOICE, ValueType.BOOLEAN}:
-                raise ValidationError({field: _("Choose a value.")}, code="required")
-            raise ValidationError({field: _("Enter a value.")}, code="required")
+                raise ValidationError({field: ConditionError.CHOICE_MISSING.error()})
+            raise ValidationError({field: ConditionError.VALUE_MISSING.error()})
         if attribute.type is ValueType.INTEGER or operator.arity is Arity.DAYS:
             try:
                 return int_from_text(text)
             except NumberError:
                 raise ValidationError(
-                    {field: _("Enter a whole number.")}, code="invalid"
+                    {field: ConditionError.NOT_WHOLE_NUMBER.error()}
                 ) from None
         if attribute.type is ValueType.DECIMAL:
             try:
                 return decimal_from_text(text)
             except NumberError:
                 raise ValidationError(
-                    {field: _("Enter an amount such as 10 or 9.99.")}, code="invalid"
+                    {field: ConditionError.NOT_AMOUNT.error()}
                 ) from None
         if attribute.type is ValueType.BOOLEAN:
             return text == "true"
@@ -357,7 +358,7 @@ class ConditionForm(forms.Form):
             items = raw if isinstance(raw, list) else LIST_SEPARATORS.split(raw or "")
             items = [item.strip() for item in items if item and item.strip()]
             if not items:
-                raise ValidationError({"value": _("Enter at least one value.")})
+                raise ValidationError({"value": ConditionError.NO_LIST_VALUES.error()})
             value: Any = items
         elif operator.arity is Arity.PAIR:
             value = [
@@ -382,7 +383,7 @@ class BaseConditionFormSet(forms.BaseFormSet):
 
     def clean(self) -> None:
         if not self.forms:
-            raise ValidationError(_("Add at least one filter."), code="no_conditions")
+            raise ConditionError.NO_CONDITIONS.error()
 
 
 ConditionFormSet = forms.formset_factory(

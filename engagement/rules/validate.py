@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from customers.models import CENT
 from customers.numbers import NumberError, json_loads, number_check
 from customers.values import date_from_iso, value_shown
+from engagement.errors import DefinitionError
 from engagement.rules.registry import (
     ATTRIBUTES,
     OPERATORS,
@@ -246,17 +247,11 @@ def _clean_condition(condition: Any) -> dict[str, Any]:
 
 def _located(message: str, block: int, condition: int | None = None) -> ValidationError:
     if condition is None:
-        text = _("OR statement %(block)s: %(problem)s") % {
-            "block": block + 1,
-            "problem": message,
-        }
+        error = DefinitionError.INVALID_BLOCK.error(block=block + 1, problem=message)
     else:
-        text = _("OR statement %(block)s, filter %(condition)s: %(problem)s") % {
-            "block": block + 1,
-            "condition": condition + 1,
-            "problem": message,
-        }
-    error = ValidationError(text, code="invalid_condition")
+        error = DefinitionError.INVALID_CONDITION.error(
+            block=block + 1, condition=condition + 1, problem=message
+        )
     error.block, error.condition = block, condition
     return error
 
@@ -269,30 +264,20 @@ def definition_validate(definition: Any) -> dict[str, Any]:
     forms. Never raises anything else, whatever the input.
     """
     if not isinstance(definition, dict):
-        raise ValidationError(
-            _("A definition must be a JSON object with version and any."),
-            code="invalid",
-        )
+        raise DefinitionError.NOT_OBJECT.error()
     unknown = set(definition) - {"version", "any"}
     if unknown:
-        raise ValidationError(
-            _("Unknown key in the definition: %(keys)s.")
-            % {"keys": ", ".join(sorted(value_shown(k) for k in unknown))},
-            code="invalid",
+        raise DefinitionError.UNKNOWN_KEY.error(
+            keys=", ".join(sorted(value_shown(k) for k in unknown))
         )
     version = definition.get("version")
     if isinstance(version, bool) or version != VERSION:
-        raise ValidationError(
-            _("Unsupported definition version %(version)s; expected %(expected)s.")
-            % {"version": value_shown(version), "expected": VERSION},
-            code="invalid_version",
+        raise DefinitionError.INVALID_VERSION.error(
+            version=value_shown(version), expected=VERSION
         )
     blocks = definition.get("any")
     if not isinstance(blocks, list) or not 1 <= len(blocks) <= MAX_BLOCKS:
-        raise ValidationError(
-            _("A definition needs 1 to %(max)s OR statements.") % {"max": MAX_BLOCKS},
-            code="invalid_blocks",
-        )
+        raise DefinitionError.INVALID_BLOCKS.error(max=MAX_BLOCKS)
     errors: list[ValidationError] = []
     clean_blocks = []
     for b, block in enumerate(blocks):
@@ -335,18 +320,14 @@ def definition_parse_json(text: str | bytes) -> dict[str, Any]:
     not taken for 1.
     """
     if len(text) > MAX_JSON_BYTES:
-        raise ValidationError(
-            _("The definition is too large (%(size)s KB; at most %(max)s KB).")
-            % {"size": len(text) // 1024, "max": MAX_JSON_BYTES // 1024},
-            code="too_large",
+        raise DefinitionError.TOO_LARGE.error(
+            size=len(text) // 1024, max=MAX_JSON_BYTES // 1024
         )
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ValidationError(
-                _("The definition file is not UTF-8 text."), code="not_text"
-            ) from exc
+            raise DefinitionError.NOT_TEXT.error() from exc
 
     text = text.removeprefix("\ufeff")  # a str read as utf-8 keeps its BOM
 
@@ -356,13 +337,7 @@ def definition_parse_json(text: str | bytes) -> dict[str, Any]:
     try:
         data = json_loads(text, parse_constant=reject_constant)
     except NumberError as exc:
-        raise ValidationError(
-            _("The definition holds a number that cannot be read: %(problem)s.")
-            % {"problem": exc},
-            code="bad_number",
-        ) from exc
+        raise DefinitionError.BAD_NUMBER.error(problem=str(exc)) from exc
     except (ValueError, RecursionError) as exc:
-        raise ValidationError(
-            _("The definition is not valid JSON."), code="not_json"
-        ) from exc
+        raise DefinitionError.NOT_JSON.error() from exc
     return definition_validate(data)

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext as _
 
 from customers.names import name_clean
+from engagement.errors import GroupError
 from engagement.models import CustomerGroup
 
 
 def _name_taken() -> ValidationError:
-    return ValidationError(
-        {
-            "name": ValidationError(
-                _("Your partner already has a customer group with this name."),
-                code="name_taken",
-            )
-        }
-    )
+    return ValidationError({"name": GroupError.NAME_TAKEN.error()})
 
 
 def customer_group_save(
@@ -44,7 +37,8 @@ def customer_group_save(
     try:
         group.full_clean()
     except ValidationError as exc:
-        if any(e.code == "name_taken" for e in exc.error_dict.get("__all__", [])):
+        taken = exc.error_dict.get("__all__", [])
+        if any(e.code == GroupError.NAME_TAKEN for e in taken):
             raise _name_taken() from exc
         raise
     try:

@@ -17,11 +17,11 @@ import logging
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils.translation import gettext as _
 
 from customers.models import Customer, Partner
 from customers.names import name_normalise
 from engagement.addresses import addresses_check, addresses_from_list
+from engagement.errors import KnownUserGroupError
 from engagement.models import GroupKind, KnownUserGroup, KnownUserGroupAddress
 from engagement.selectors.known_user_groups import AddressChange
 from engagement.services.groups import customer_group_save
@@ -78,14 +78,7 @@ def known_user_group_update(
     ``name_immutable``): a known user group keeps its name for good.
     """
     if name is not None and name_normalise(name) != group.name:
-        raise ValidationError(
-            {
-                "name": ValidationError(
-                    _("The name of a known user group cannot be changed."),
-                    code="name_immutable",
-                )
-            }
-        )
+        raise ValidationError({"name": KnownUserGroupError.NAME_IMMUTABLE.error()})
     addresses = addresses_check(addresses_from_list(addresses))
     # Lock the group: two saves of one group apply one after the other.
     KnownUserGroup.objects.select_for_update().filter(pk=group.pk).first()

@@ -35,11 +35,11 @@ from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _
 from kombu.exceptions import KombuError
 
 from config.statement_timeout import is_statement_timeout
 from engagement import rules
+from engagement.errors import SegmentError
 from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.selectors.segments import (
     app_eligible_count,
@@ -239,14 +239,9 @@ def segment_refresh(*, segment: Segment, now: dt.datetime | None = None) -> int:
     if not claimed:
         segment.refresh_from_db(fields=["refresh_requested_at"])
         next_at = segment.refresh_requested_at + REFRESH_INTERVAL
-        raise ValidationError(
-            _(
-                "This segment was refreshed recently. "
-                "You can refresh it again at %(time)s."
-            )
-            % {"time": formats.time_format(timezone.localtime(next_at), "H:i")},
-            code="too_soon",
-            params={"next_at": next_at},
+        raise SegmentError.TOO_SOON.error(
+            time=formats.time_format(timezone.localtime(next_at), "H:i"),
+            next_at=next_at,
         )
     segment.refresh_requested_at = now
     return segment_request_recompute(

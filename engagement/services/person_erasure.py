@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from engagement.addresses import address_normalise
+from engagement.errors import PersonErasureError
 from engagement.models import KnownUserGroupAddress, PersonErasure
 from engagement.services.known_user_group_linking import known_user_groups_recount
 
@@ -29,7 +28,7 @@ def person_erase(*, email: str, requested_by: str) -> PersonErasure:
     validate_email(address)
     requested_by = (requested_by or "").strip()
     if not requested_by:
-        raise ValidationError(_("Say who asked for the erasure."), code="no_requester")
+        raise PersonErasureError.NO_REQUESTER.error()
     listed = KnownUserGroupAddress.objects.filter(email=address)
     group_ids = set(listed.values_list("group_id", flat=True))
     addresses_deleted, _detail = listed.delete()

@@ -12,10 +12,10 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from customers.models import App, Partner
 from engagement import rules
+from engagement.errors import SegmentError
 from engagement.models import Segment, SegmentRun
 from engagement.services.groups import customer_group_save
 from engagement.services.membership import (
@@ -28,13 +28,7 @@ logger = logging.getLogger(__name__)
 
 def _check_app(*, partner: Partner, app: App) -> None:
     if app.partner_id != partner.pk:
-        raise ValidationError(
-            {
-                "app": ValidationError(
-                    _("Choose one of your partner's apps."), code="foreign_app"
-                )
-            }
-        )
+        raise ValidationError({"app": SegmentError.FOREIGN_APP.error()})
 
 
 @transaction.atomic
@@ -110,19 +104,12 @@ def segment_update(
 def segment_delete(*, segment: Segment, user: AbstractBaseUser | None) -> None:
     """Delete a segment with its membership and history.
 
-    Raises ``ValidationError`` (code ``computing``) while a recompute of it
+    Raises ``ValidationError`` (code ``recompute_running``) while a recompute of it
     runs: its new members would outlive the segment, and waiting for it could
     take minutes.
     """
     if not segment_recompute_lock_try(segment_id=segment.pk):
-        raise ValidationError(
-            _(
-                "“%(name)s” is being computed right now. You can delete it "
-                "when the computation is done."
-            )
-            % {"name": segment.name},
-            code="computing",
-        )
+        raise SegmentError.RECOMPUTE_RUNNING.error(name=segment.name)
     logger.info(
         "segment_deleted segment=%s user=%s", segment.pk, getattr(user, "pk", None)
     )

@@ -15,9 +15,21 @@ from engagement.addresses import (
     formula_escape,
     formula_unescape,
 )
+from engagement.errors import KnownUserGroupError
+
+INVALID = KnownUserGroupError.INVALID_ADDRESS
 
 LOCAL = st.from_regex(r"[a-z0-9](?:[a-z0-9_+-]{0,10}[a-z0-9])?", fullmatch=True)
 LABEL = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+
+
+def refusal(check, *args, **kwargs) -> list[tuple[KnownUserGroupError, dict | None]]:
+    """The code and params of each error ``check`` raises: what it will say."""
+    with pytest.raises(ValidationError) as excinfo:
+        check(*args, **kwargs)
+    return [(error.code, error.params) for error in excinfo.value.error_list]
+
+
 ADDRESS = st.builds(
     lambda local, labels, tld, upper: (
         f"{local}@{'.'.join(labels)}.{tld}".upper()
@@ -56,22 +68,20 @@ def test_addresses_are_trimmed_lower_cased_and_deduplicated_in_order():
 def test_every_invalid_address_is_listed_with_its_position():
     parsed = addresses_parse("ok@mail.example nope also@bad second@mail.example x@")
     assert parsed.invalid == [(2, "nope"), (3, "also@bad"), (5, "x@")]
-    with pytest.raises(ValidationError) as excinfo:
-        addresses_check(parsed)
-    assert excinfo.value.messages == [
-        "address 2: “nope” is not a valid e-mail address",
-        "address 3: “also@bad” is not a valid e-mail address",
-        "address 5: “x@” is not a valid e-mail address",
+    assert refusal(addresses_check, parsed) == [
+        (INVALID, {"label": "address", "position": 2, "value": "nope"}),
+        (INVALID, {"label": "address", "position": 3, "value": "also@bad"}),
+        (INVALID, {"label": "address", "position": 5, "value": "x@"}),
     ]
 
 
 def test_only_the_first_fifty_invalid_addresses_are_listed_then_a_count():
     parsed = addresses_parse(" ".join(f"bad{i}" for i in range(75)))
-    with pytest.raises(ValidationError) as excinfo:
-        addresses_check(parsed)
-    messages = excinfo.value.messages
-    assert len(messages) == 51
-    assert messages[-1] == "…and 25 more invalid addresses."
+    errors = refusal(addresses_check, parsed)
+    assert [code for code, _params in errors] == [INVALID] * 50 + [
+        KnownUserGroupError.MORE_INVALID_ADDRESSES
+    ]
+    assert errors[-1][1] == {"count": 25}
 
 
 @pytest.mark.parametrize(
@@ -82,14 +92,11 @@ def test_a_group_holds_one_to_ten_thousand_addresses(count, ok):
     if ok:
         assert len(addresses_check(parsed)) == count
     else:
-        with pytest.raises(ValidationError) as excinfo:
-            addresses_check(parsed)
-        message = excinfo.value.messages[0]
-        assert (
-            "at least one" in message
+        assert refusal(addresses_check, parsed) == [
+            (KnownUserGroupError.NO_ADDRESSES, None)
             if count == 0
-            else "at most 10,000 addresses; this list has 10,001" in message
-        )
+            else (KnownUserGroupError.TOO_MANY, {"limit": "10,000", "count": "10,001"})
+        ]
 
 
 @pytest.mark.parametrize(
@@ -120,23 +127,24 @@ def test_an_escaped_formula_cell_reads_back_as_written():
 def test_bad_rows_are_reported_by_file_row():
     parsed = addresses_from_csv(io.BytesIO(b"email\na@mail.example\nnot-an-address\n"))
     assert parsed.invalid == [(3, "not-an-address")]
-    with pytest.raises(ValidationError, match="row 3: “not-an-address”"):
-        addresses_check(parsed, position_label="row")
+    assert refusal(addresses_check, parsed, position_label="row") == [
+        (INVALID, {"label": "row", "position": 3, "value": "not-an-address"})
+    ]
 
 
 @pytest.mark.parametrize(
-    "content, message",
+    "content, code",
     [
-        (b"", "empty"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "not a text .csv file"),
-        ("email\nzoé@mail.example\n".encode("latin-1"), "not UTF-8"),
-        (b"email\n" + b"a@mail.example\n" * 80_000, "at most 1 MB"),
-        (b'email\n"unterminated\n', "not valid CSV"),
+        (b"", KnownUserGroupError.EMPTY),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", KnownUserGroupError.NOT_TEXT),
+        ("email\nzoé@mail.example\n".encode("latin-1"), KnownUserGroupError.NOT_UTF8),
+        (b"email\n" + b"a@mail.example\n" * 80_000, KnownUserGroupError.TOO_BIG),
+        (b'email\n"unterminated\n', KnownUserGroupError.NOT_CSV),
     ],
 )
-def test_bad_files_get_one_clear_error(content, message):
-    with pytest.raises(ValidationError, match=message):
-        addresses_from_csv(io.BytesIO(content))
+def test_bad_files_get_one_clear_error(content, code):
+    [(refused, _params)] = refusal(addresses_from_csv, io.BytesIO(content))
+    assert refused == code
 
 
 @pytest.mark.parametrize(
@@ -207,7 +215,7 @@ def hostile_csv() -> str:
 
 
 def test_a_file_built_to_slow_the_sniffer_is_read_in_bounded_work(cpu_bounded):
-    assert cpu_bounded(hostile_csv) == "not_csv"
+    assert cpu_bounded(hostile_csv) == KnownUserGroupError.NOT_CSV
 
 
 class CountingFile(io.BytesIO):
@@ -224,11 +232,8 @@ class CountingFile(io.BytesIO):
 
 def test_a_file_over_1_mb_is_refused_after_reading_1_mb_and_says_its_size():
     upload = CountingFile(b"email\n" + b"a@mail.example\n" * 200_000)
-    with pytest.raises(ValidationError) as excinfo:
-        addresses_from_csv(upload)
-    assert excinfo.value.code == "too_big"
-    assert excinfo.value.messages == [
-        "The file is 2.9 MB; a .csv file may be at most 1 MB."
+    assert refusal(addresses_from_csv, upload) == [
+        (KnownUserGroupError.TOO_BIG, {"size": "2.9 MB"})
     ]
     assert upload.asked == [1024 * 1024 + 1]
 

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from customers.errors import NamingError
+from engagement.errors import GroupError
 from engagement.models import CustomerGroup, KnownUserGroup, Segment
 from engagement.services.known_user_groups import known_user_group_create
 from engagement.services.segments import segment_create, segment_update
@@ -21,14 +23,14 @@ from tests.engagement.test_segment_views import SPEND_OVER_10, SPEND_ROW, editor
 pytestmark = pytest.mark.django_db
 
 BAD_NAMES = [
-    ("Big\tspenders", "control_character"),
-    ("Big\nspenders", "control_character"),
-    ("Big\x00spenders", "control_character"),
-    ("\u200b", "no_visible_character"),
-    ("\u200b \u2060", "no_visible_character"),
-    ("Big \ufffd spenders", "invalid_text"),
-    ("\u202eBig spenders", "invisible_character"),
-    ("Big\u200bspenders", "invisible_character"),
+    ("Big\tspenders", NamingError.CONTROL_CHARACTER),
+    ("Big\nspenders", NamingError.CONTROL_CHARACTER),
+    ("Big\x00spenders", NamingError.CONTROL_CHARACTER),
+    ("\u200b", NamingError.NO_VISIBLE_CHARACTER),
+    ("\u200b \u2060", NamingError.NO_VISIBLE_CHARACTER),
+    ("Big \ufffd spenders", NamingError.INVALID_TEXT),
+    ("\u202eBig spenders", NamingError.INVISIBLE_CHARACTER),
+    ("Big\u200bspenders", NamingError.INVISIBLE_CHARACTER),
 ]
 IDS = [code + "-" + repr(name)[:12] for name, code in BAD_NAMES]
 
@@ -70,7 +72,7 @@ def test_two_spellings_of_one_name_are_the_same_name(partner, app, editor):
     _make_segment(partner, app, editor, "Café")  # é precomposed
     with pytest.raises(ValidationError) as excinfo:
         _make_known_user_group(partner, app, editor, "Cafe\u0301")  # e + accent
-    assert excinfo.value.error_dict["name"][0].code == "name_taken"
+    assert excinfo.value.error_dict["name"][0].code == GroupError.NAME_TAKEN
 
 
 def test_renaming_a_segment_checks_the_new_name(partner, app, editor):
@@ -83,7 +85,7 @@ def test_renaming_a_segment_checks_the_new_name(partner, app, editor):
             definition=SPEND_OVER_10,
             user=editor,
         )
-    assert excinfo.value.error_dict["name"][0].code == "no_visible_character"
+    assert excinfo.value.error_dict["name"][0].code == NamingError.NO_VISIBLE_CHARACTER
     assert Segment.objects.get().name == "Spenders"
 
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.utils import timezone
 
+from engagement.errors import SegmentError
 from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.services import membership
 from engagement.services.segments import segment_create
@@ -290,8 +291,8 @@ def test_refresh_is_allowed_once_per_five_minutes(segment):
     membership.segment_refresh(segment=segment, now=now)
     with pytest.raises(ValidationError) as excinfo:
         membership.segment_refresh(segment=segment, now=now + dt.timedelta(minutes=4))
-    assert excinfo.value.code == "too_soon"
-    assert "You can refresh it again at" in excinfo.value.messages[0]
+    assert excinfo.value.code == SegmentError.TOO_SOON
+    assert excinfo.value.params["next_at"] == now + dt.timedelta(minutes=5)
     version = membership.segment_refresh(
         segment=segment, now=now + dt.timedelta(minutes=5)
     )

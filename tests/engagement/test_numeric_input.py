@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from customers.models import MAX_INTEGER
+from engagement.errors import ConditionError, DefinitionError
 from engagement.forms.segments import ConditionForm
 from engagement.models import Segment
 from engagement.rules import MAX_DAYS, definition_parse_json
@@ -32,8 +33,7 @@ from tests.engagement.test_rules_validation import cond, defn
 from tests.engagement.test_segment_views import SPEND_ROW, editor_post
 from tests.number_cases import HOSTILE_NUMBERS, number_texts, reference_number
 
-AMOUNT_ERROR = "Enter an amount such as 10 or 9.99."
-WHOLE_ERROR = "Enter a whole number."
+AMOUNT_ERROR = "Enter an amount such as 10 or 9.99."  # as the page shows it
 CENT = Decimal("0.01")
 JSON_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
@@ -68,7 +68,8 @@ def _value_of(definition: dict[str, Any]) -> Any:
 
 
 def editor_row_answer(attribute: str, operator: str, text: str) -> tuple[str, Any]:
-    """What the editor makes of one typed value: the row form, then the rules."""
+    """What the editor makes of one typed value: the row form (its error codes),
+    then the rules (their messages)."""
     form = ConditionForm(
         {
             "block": "0",
@@ -79,7 +80,7 @@ def editor_row_answer(attribute: str, operator: str, text: str) -> tuple[str, An
         }
     )
     if not form.is_valid():
-        return "error", form.errors.get("value", form.errors)
+        return "error", [error.code for error in form.errors.as_data().get("value", [])]
     try:
         definition = validate(defn([form.cleaned_data["condition"]]))
     except ValidationError as error:
@@ -93,15 +94,16 @@ def check_editor_answer(kind: tuple[str, str, str], text: str) -> None:
     # The editor trims what was typed (str.strip: any white space).
     expected = reference_number(text.strip(), whole=name != "amount")
     if "\x00" in text:
-        assert (outcome, list(answer)) == (
-            "error",
-            ["Null characters are not allowed."],
-        )
+        assert (outcome, answer) == ("error", ["null_characters_not_allowed"])
     elif not text.strip():
-        assert (outcome, list(answer)) == ("error", ["Enter a value."])
+        assert (outcome, answer) == ("error", [ConditionError.VALUE_MISSING])
     elif expected is None:
-        message = AMOUNT_ERROR if name == "amount" else WHOLE_ERROR
-        assert (outcome, list(answer)) == ("error", [message])
+        code = (
+            ConditionError.NOT_AMOUNT
+            if name == "amount"
+            else ConditionError.NOT_WHOLE_NUMBER
+        )
+        assert (outcome, answer) == ("error", [code])
     elif _in_range(name, expected):
         assert outcome == "value", answer
         assert Decimal(str(answer)) == expected
@@ -133,8 +135,14 @@ def test_the_editor_reads_plain_numbers_as_typed():
     assert editor_row_answer(*WHOLE[:2], "+7") == ("value", 7)
     assert editor_row_answer(*DAYS[:2], "30") == ("value", 30)
     # Arabic-Indic digits, which int() and Decimal() read as 12, are refused.
-    assert editor_row_answer(*AMOUNT[:2], "١٢") == ("error", [AMOUNT_ERROR])
-    assert editor_row_answer(*DAYS[:2], "١٢") == ("error", [WHOLE_ERROR])
+    assert editor_row_answer(*AMOUNT[:2], "١٢") == (
+        "error",
+        [ConditionError.NOT_AMOUNT],
+    )
+    assert editor_row_answer(*DAYS[:2], "١٢") == (
+        "error",
+        [ConditionError.NOT_WHOLE_NUMBER],
+    )
 
 
 def test_an_amount_with_more_than_two_decimals_is_refused_even_when_a_float_rounds_it():
@@ -148,10 +156,15 @@ def test_an_amount_with_more_than_two_decimals_is_refused_even_when_a_float_roun
 # The definition JSON import: json.loads' number hooks check the literal.
 
 
-def json_import_answer(attribute: str, operator: str, literal: str) -> tuple:
-    text = json.dumps(defn([cond(attribute, operator, 0)])).replace(
+def json_with(attribute: str, operator: str, literal: str) -> str:
+    """A definition file whose one filter has ``literal`` as its value."""
+    return json.dumps(defn([cond(attribute, operator, 0)])).replace(
         '"value": 0', f'"value": {literal}'
     )
+
+
+def json_import_answer(attribute: str, operator: str, literal: str) -> tuple:
+    text = json_with(attribute, operator, literal)
     try:
         return "value", _value_of(definition_parse_json(text))
     except ValidationError as error:
@@ -192,12 +205,13 @@ def test_the_json_import_reads_any_number_literal_in_bounded_work(
 
 
 def test_a_json_number_too_long_to_read_is_named_in_the_message():
-    outcome, [message] = json_import_answer(*AMOUNT[:2], "1e1000000")
-    assert outcome == "error"
-    assert message == (
-        'The definition holds a number that cannot be read: "1e1000000" is too '
-        "large or too small (beyond 1e±400)."
-    )
+    with pytest.raises(ValidationError) as excinfo:
+        definition_parse_json(json_with(*AMOUNT[:2], "1e1000000"))
+    [error] = excinfo.value.error_list
+    assert error.code == DefinitionError.BAD_NUMBER
+    assert error.params == {
+        "problem": '"1e1000000" is too large or too small (beyond 1e±400)'
+    }
 
 
 def test_json_amounts_are_read_exactly():

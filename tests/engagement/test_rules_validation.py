@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engagement.errors import DefinitionError
 from engagement.rules import (
     ATTRIBUTES,
     MAX_BLOCKS,
@@ -58,6 +59,11 @@ def messages_of(definition: Any) -> list[str]:
     return [e.message % (e.params or {}) for e in errors_of(definition)]
 
 
+def codes_of(definition: Any) -> list[tuple[DefinitionError, dict | None]]:
+    """The code and params of each error: what the message will say."""
+    return [(e.code, e.params) for e in errors_of(definition)]
+
+
 def test_a_valid_definition_comes_back_in_canonical_form():
     definition = defn(
         [cond("age_group", "is", "18-24"), cond("gender", "is", "male")],
@@ -69,6 +75,7 @@ def test_a_valid_definition_comes_back_in_canonical_form():
 def test_the_message_names_the_or_statement_and_the_filter():
     definition = defn([RATING_5], [cond("rating", "eq", 6)])
     [error] = errors_of(definition)
+    assert error.code == DefinitionError.INVALID_CONDITION
     assert error.messages == ["OR statement 2, filter 1: rating must be 1–5"]
     assert (error.block, error.condition) == (1, 0)
 
@@ -81,6 +88,10 @@ def test_every_problem_is_reported_at_once():
     )
     definition["any"][2] = "not a block"
     errors = errors_of(definition)
+    assert [e.code for e in errors] == [
+        *[DefinitionError.INVALID_CONDITION] * 3,
+        DefinitionError.INVALID_BLOCK,
+    ]
     assert [(e.block, e.condition) for e in errors] == [
         (0, 1),
         (0, 2),
@@ -107,8 +118,8 @@ def test_one_to_twenty_or_statements_are_accepted(count):
 
 @pytest.mark.parametrize("count", [0, MAX_BLOCKS + 1])
 def test_no_or_statement_or_more_than_twenty_are_rejected(count):
-    assert messages_of(defn(*[[RATING_5]] * count)) == [
-        "A definition needs 1 to 20 OR statements."
+    assert codes_of(defn(*[[RATING_5]] * count)) == [
+        (DefinitionError.INVALID_BLOCKS, {"max": 20})
     ]
 
 
@@ -121,6 +132,7 @@ def test_one_to_twenty_filters_per_or_statement_are_accepted(count):
 @pytest.mark.parametrize("count", [0, MAX_CONDITIONS + 1])
 def test_an_or_statement_without_filters_or_with_more_than_twenty_is_rejected(count):
     [error] = errors_of(defn([RATING_5], [RATING_5] * count))
+    assert error.code == DefinitionError.INVALID_BLOCK
     assert error.messages == ["OR statement 2: needs 1 to 20 filters"]
     assert (error.block, error.condition) == (1, None)
 
@@ -335,33 +347,33 @@ def test_negative_zero_money_is_canonicalised_to_zero():
 
 @pytest.mark.parametrize("definition", [None, [], "{}", 1, 1.5, True, ["version"]])
 def test_anything_but_an_object_is_rejected(definition):
-    assert messages_of(definition) == [
-        "A definition must be a JSON object with version and any."
-    ]
+    assert codes_of(definition) == [(DefinitionError.NOT_OBJECT, None)]
 
 
 @pytest.mark.parametrize("version", [2, 0, "1", True, None, [1]])
 def test_an_unsupported_version_is_rejected(version):
     definition = {"version": version, "any": [{"all": [RATING_5]}]}
-    [text] = messages_of(definition)
-    assert text.startswith("Unsupported definition version ")
+    [(code, params)] = codes_of(definition)
+    assert code == DefinitionError.INVALID_VERSION
+    assert params == {"version": json.dumps(version), "expected": 1}
 
 
 def test_a_missing_version_is_rejected():
-    [text] = messages_of({"any": [{"all": [RATING_5]}]})
-    assert text == "Unsupported definition version null; expected 1."
+    assert codes_of({"any": [{"all": [RATING_5]}]}) == [
+        (DefinitionError.INVALID_VERSION, {"version": "null", "expected": 1})
+    ]
 
 
 @pytest.mark.parametrize("blocks", [None, {"all": [RATING_5]}, "x", 1])
 def test_any_must_be_a_list_of_or_statements(blocks):
-    assert messages_of({"version": 1, "any": blocks}) == [
-        "A definition needs 1 to 20 OR statements."
+    assert codes_of({"version": 1, "any": blocks}) == [
+        (DefinitionError.INVALID_BLOCKS, {"max": 20})
     ]
 
 
 def test_an_unknown_key_in_the_definition_is_rejected():
     definition = {**defn([RATING_5]), "name": "x"}
-    assert messages_of(definition) == ['Unknown key in the definition: "name".']
+    assert codes_of(definition) == [(DefinitionError.UNKNOWN_KEY, {"keys": '"name"'})]
 
 
 @pytest.mark.parametrize(
@@ -376,6 +388,7 @@ def test_an_unknown_key_in_the_definition_is_rejected():
 )
 def test_an_or_statement_must_be_an_object_with_all_only(block):
     [error] = errors_of({"version": 1, "any": [{"all": [RATING_5]}, block]})
+    assert error.code == DefinitionError.INVALID_BLOCK
     assert error.messages == [
         "OR statement 2: must be an object with a list of filters in all"
     ]
@@ -512,6 +525,12 @@ def _parse_errors(text: str | bytes) -> list[str]:
     return excinfo.value.messages
 
 
+def _parse_codes(text: str | bytes) -> list[DefinitionError]:
+    with pytest.raises(ValidationError) as excinfo:
+        definition_parse_json(text)
+    return [error.code for error in excinfo.value.error_list]
+
+
 def test_json_text_and_bytes_are_parsed_and_validated():
     assert definition_parse_json(VALID_JSON) == defn([RATING_5])
     assert definition_parse_json(VALID_JSON.encode()) == defn([RATING_5])
@@ -531,7 +550,7 @@ def test_text_starting_with_a_byte_order_mark_is_accepted():
 def test_nan_and_infinity_literals_are_not_json(constant):
     text = VALID_JSON.replace('"value": 5', f'"value": {constant}')
     assert constant in text
-    assert _parse_errors(text) == ["The definition is not valid JSON."]
+    assert _parse_codes(text) == [DefinitionError.NOT_JSON]
 
 
 @pytest.mark.parametrize(
@@ -564,15 +583,14 @@ def test_text_that_is_not_a_definition_is_rejected(text):
 def test_a_megabyte_of_json_is_rejected_as_too_large():
     padding = " " * (1024 * 1024)
     for text in (VALID_JSON + padding, (VALID_JSON + padding).encode()):
-        [message] = _parse_errors(text)
-        assert message.startswith("The definition is too large")
+        assert _parse_codes(text) == [DefinitionError.TOO_LARGE]
 
 
 @pytest.mark.parametrize(
     "data", [b"\xff\xfe{}", b'{"version": 1, "any": "\xc3\x28"}', b"\x80"]
 )
 def test_bytes_that_are_not_utf8_are_rejected(data):
-    assert _parse_errors(data) == ["The definition file is not UTF-8 text."]
+    assert _parse_codes(data) == [DefinitionError.NOT_TEXT]
 
 
 def test_valid_json_that_is_no_definition_reports_the_problems():
@@ -811,8 +829,8 @@ def _validate_or_error(obj: Any) -> dict[str, Any] | None:
         result = definition_validate(obj)
     except ValidationError as error:
         assert error.messages
-        for e in error.error_list:
-            assert isinstance(e.message, str) and e.message
+        assert all(isinstance(m, str) and m for m in error.messages)
+        assert all(isinstance(e.code, DefinitionError) for e in error.error_list)
         return None
     assert isinstance(result, dict)
     return result
