@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,19 +27,24 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django_countries import countries
 
-from customers.models import AcquisitionType, AppCustomer, Customer, Gender, Platform
+from customers.models import (
+    CENT,
+    MAX_INTEGER,
+    MAX_MONEY,
+    AcquisitionType,
+    AppCustomer,
+    Customer,
+    Gender,
+    Platform,
+)
 from customers.numbers import (
     NumberError,
     decimal_from_text,
     int_from_text,
     number_check,
 )
+from customers.values import date_from_iso, value_shown
 
-MAX_INTEGER = 2_147_483_647  # PostgreSQL integer, the type of the count fields
-MAX_MONEY = Decimal(10) ** 10  # DecimalField(max_digits=12, decimal_places=2)
-CENT = Decimal("0.01")
-
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _BOOLEANS = {
     "true": True,
     "1": True,
@@ -58,16 +62,6 @@ class CellError(ValueError):
 # Cell parsers. Each takes a non-empty cell, either trimmed text (CSV, or a
 # JSON string) or another JSON scalar (number, boolean), and returns the
 # Python value to store or raises CellError.
-
-
-def value_shown(value: object) -> str:
-    """Quote a bad value for a reason, cut short so a report stays readable."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = value if isinstance(value, str) else str(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return repr(text) if isinstance(value, str) else text
 
 
 def _is_number(value: object) -> bool:
@@ -104,12 +98,10 @@ def parse_boolean(value: object) -> bool:
 
 
 def parse_date(value: object) -> dt.date:
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise CellError(f"{value_shown(value)} is not a date in YYYY-MM-DD form")
+    day = date_from_iso(value)
+    if day is None:
+        raise CellError(f"{value_shown(value)} is not a date in YYYY-MM-DD form")
+    return day
 
 
 def parse_birth_date(value: object) -> dt.date:
@@ -187,8 +179,8 @@ def parse_money(value: object) -> Decimal:
     if amount < 0:
         raise CellError(f"{value_shown(value)} is negative")
     if amount >= MAX_MONEY:
-        raise CellError(f"{value_shown(value)} is not below 10000000000")
-    cents = amount.quantize(CENT)  # exact: below 10**10, 12 digits in all
+        raise CellError(f"{value_shown(value)} is not below {MAX_MONEY}")
+    cents = amount.quantize(CENT)  # exact: below MAX_MONEY, 12 digits in all
     if cents != amount:
         raise CellError(f"{value_shown(value)} has more than 2 decimal places")
     return cents

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Q
 from django.db.models.functions import Length, Lower
 from django.db.models.lookups import Exact
@@ -19,6 +20,15 @@ from customers.querysets import AppQuerySet
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 NON_NEGATIVE_MONEY = [MinValueValidator(Decimal("0"))]
+# Limits of stored numbers, derived from the fields so that the importer, the
+# segment rules and the forms refuse what the database would. Every amount is
+# below MAX_MONEY (12 digits, 2 after the point: at most 9999999999.99) and a
+# whole number of cents. Counts are PositiveIntegerFields: at most
+# MAX_INTEGER, the column's range on PostgreSQL (Django's base range; SQLite
+# would store 64 bits, the limit is the same on both).
+MAX_MONEY = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
+CENT = Decimal(1).scaleb(-MONEY["decimal_places"])
+MAX_INTEGER = BaseDatabaseOperations.integer_field_ranges["PositiveIntegerField"][1]
 
 
 class Role(models.TextChoices):

@@ -36,6 +36,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from customers.values import value_shown
+
 # The longest number text read. Stored values need far less (money
 # 9999999999.99 is 13 characters, any float's shortest repr at most 24).
 MAX_NUMBER_CHARS = 40
@@ -53,25 +55,9 @@ class NumberError(ValueError):
     """A number that is not read: its text or value, and why."""
 
     def __init__(self, value: object, problem: str) -> None:
-        self.text = _shown(value)
+        self.text = value_shown(value)
         self.problem = problem
         super().__init__(f"{self.text} {problem}")
-
-
-def _shown(value: object) -> str:
-    """The start of a bad value, cheap whatever its size."""
-    if isinstance(value, str):
-        return repr(value if len(value) <= 30 else value[:29] + "…")
-    if not isinstance(value, int | float | Decimal):
-        return type(value).__name__  # a list may be nested too deep to print
-    if isinstance(value, int) and not -_INT_LIMIT < value < _INT_LIMIT:
-        return _("a whole number of more than %(max)s digits") % {
-            "max": MAX_MAGNITUDE + 1
-        }
-    # Floats and Decimals print in scientific notation, a Decimal of many
-    # digits in full (its caller already paid for building it).
-    text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _check_text(text: object, pattern: re.Pattern[str], what: str) -> str:

@@ -34,10 +34,10 @@ from customers.columns import (
     CUSTOMER_COLUMNS,
     IMPORT_COLUMNS,
     CellError,
-    value_shown,
 )
 from customers.errors import CustomerFileError
 from customers.numbers import NumberError, json_loads
+from customers.values import value_shown
 
 # A row of ours is under 1 KB; a "line" of a megabyte is a binary file or a
 # file without line breaks, not a row to report.
@@ -178,15 +178,12 @@ def _physical_lines(handle: IO[bytes]) -> Iterator[tuple[int, str]]:
         yield number, text.rstrip("\r\n")
 
 
-def _preview(text: str) -> str:
-    return repr(text if len(text) <= 80 else text[:77] + "...")
-
-
 def _check_names(names: list[str]) -> None:
     unknown = [n for n in names if n not in IMPORT_COLUMNS]
     if unknown:
         raise CustomerFileError.UNKNOWN_COLUMNS.error(
-            unknown=", ".join(map(repr, unknown)), known=", ".join(IMPORT_COLUMNS)
+            unknown=", ".join(map(value_shown, unknown)),
+            known=", ".join(IMPORT_COLUMNS),
         )
 
 
@@ -197,7 +194,7 @@ def _csv_header(text: str, *, every_row_has_app: bool) -> list[str]:
         names = []
     names = [name.strip().lower() for name in names]
     if "email" not in names:
-        raise CustomerFileError.NO_HEADER.error(found=_preview(text))
+        raise CustomerFileError.NO_HEADER.error(found=value_shown(text))
     _check_names(names)
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -249,7 +246,7 @@ def _json_object(text: str) -> tuple[dict | None, str | None]:
         return None, "not a JSON object"
     unknown = [k for k in value if k not in IMPORT_COLUMNS]
     if unknown:
-        return None, f"unknown keys: {', '.join(map(repr, unknown))}"
+        return None, f"unknown keys: {', '.join(map(value_shown, unknown))}"
     nested = [k for k, v in value.items() if isinstance(v, dict | list)]
     if nested:
         return None, f"{', '.join(nested)}: a list or object is not a value"
@@ -272,7 +269,7 @@ def _check_first_json_line(text: str) -> None:
     except (ValueError, RecursionError):
         value = None
     if not isinstance(value, dict):
-        raise CustomerFileError.NOT_JSONL.error(found=_preview(text))
+        raise CustomerFileError.NOT_JSONL.error(found=value_shown(text))
     _check_names(list(value))
 
 

@@ -8,8 +8,10 @@ built on customers add their demo data (``customers.hooks``: the demo
 segments and known user group).
 
 - ``accounts``: the partners, apps, logins and the Support group;
-- ``generator``: the deterministic distributions the customers are drawn
-  from (same seed and ``today``, same data);
+- ``distributions``: the tables of names, markets, ages, weights and
+  chances the customers are drawn from;
+- ``generator``: the deterministic drawing (same seed and ``today``, same
+  data);
 - ``customers.bulk``: COPY, keys and indexes, set-based deletes.
 
 Re-running replaces the demo customers instead of adding to them; partners,
@@ -42,10 +44,10 @@ from customers.demo.accounts import (
     demo_users_upsert,
     support_group_upsert,
 )
+from customers.demo.distributions import DEMO_EMAIL_SUFFIX
 from customers.demo.generator import (
     APP_CUSTOMER_FIELDS,
     CUSTOMER_FIELDS,
-    DEMO_EMAIL_SUFFIX,
     Chunk,
     DemoGenerator,
 )

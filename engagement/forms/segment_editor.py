@@ -7,10 +7,11 @@ the text and the estimate always describe the same filters: the complete,
 valid ones (incomplete filters are left out of both, and the text says so).
 
 Structural actions (add or remove a filter or an OR statement) change a copy
-of the POST before it is bound: the rows move under new prefixes and the
-management form counts them; what was typed moves as it was posted, never
-re-read or re-encoded. A stored definition or an imported file opens as an
-unbound formset with initial rows, as Django's admin opens a saved object.
+of the POST before it is bound (``engagement.forms.segment_rows``): the rows
+move under new prefixes and the management form counts them; what was typed
+moves as it was posted, never re-read or re-encoded. A stored definition or an
+imported file opens as an unbound formset with initial rows, as Django's admin
+opens a saved object.
 """
 
 from __future__ import annotations
@@ -22,114 +23,20 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from customers.models import Partner
-from customers.numbers import NumberError, int_from_text
 from engagement import rules
+from engagement.forms.segment_rows import (
+    action_parse,
+    rows_data,
+    rows_layout,
+    rows_layout_change,
+)
 from engagement.forms.segments import (
-    MAX_ROWS,
     PREFIX,
-    ROW_FIELDS,
     ConditionForm,
     ConditionFormSet,
     SegmentForm,
 )
 from engagement.rules import ATTRIBUTES, OPERATORS, Arity, ValueType
-
-TOTAL_FORMS = f"{PREFIX}-TOTAL_FORMS"
-# The rows of a post in the order they are bound: for each row, the index it
-# was posted under (None for a row an action adds) and its OR statement.
-Layout = list[tuple[int | None, int]]
-
-
-def action_parse(action: str) -> tuple[str, int]:
-    """Split an editor action (``add_filter:3``) into its name and index.
-
-    The index is -1 unless it is a whole number in ASCII digits (``²`` and
-    ``١`` are digits to ``str.isdigit`` but not to ``int``).
-    """
-    name, _sep, arg = action.partition(":")
-    try:
-        return name, int_from_text(arg)
-    except NumberError:
-        return name, -1
-
-
-def _posted_int(data: QueryDict, key: str) -> int | None:
-    try:
-        return int_from_text(data.get(key) or "")
-    except NumberError:
-        return None
-
-
-def _grouped(layout: Layout) -> Layout:
-    """Rows grouped by OR statement, numbered 0, 1, 2… in order of appearance."""
-    order: dict[int, int] = {}
-    for _source, block in layout:
-        order.setdefault(block, len(order))
-    return sorted(
-        ((source, order[block]) for source, block in layout), key=lambda row: row[1]
-    )
-
-
-def _posted_layout(data: QueryDict) -> Layout:
-    """The posted rows, from the management form's count; a garbage count
-    gives no rows, a garbage block the first OR statement."""
-    total = min(max(_posted_int(data, TOTAL_FORMS) or 0, 0), MAX_ROWS)
-    return _grouped(
-        [(i, _posted_int(data, f"{PREFIX}-{i}-block") or 0) for i in range(total)]
-    )
-
-
-def _layout_changed(layout: Layout, name: str, index: int) -> tuple[Layout, str]:
-    """Apply a structural action to the rows; say why when it cannot be done."""
-    blocks = max((block for _source, block in layout), default=-1) + 1
-    if name == "add_filter" and 0 <= index < blocks:
-        rows = [i for i, (_source, block) in enumerate(layout) if block == index]
-        if len(rows) >= rules.MAX_CONDITIONS:
-            return layout, _("An OR statement has at most %(max)s filters.") % {
-                "max": rules.MAX_CONDITIONS
-            }
-        return [*layout[: rows[-1] + 1], (None, index), *layout[rows[-1] + 1 :]], ""
-    if name == "add_block":
-        if blocks >= rules.MAX_BLOCKS:
-            return layout, _("A segment has at most %(max)s OR statements.") % {
-                "max": rules.MAX_BLOCKS
-            }
-        return [*layout, (None, blocks)], ""
-    if name == "remove_filter" and 0 <= index < len(layout):
-        return _grouped(layout[:index] + layout[index + 1 :]), ""
-    if name == "remove_block" and 0 <= index < blocks:
-        return _grouped([row for row in layout if row[1] != index]), ""
-    return layout, ""
-
-
-def _posted_as(data: QueryDict, layout: Layout) -> bool:
-    """Whether the post already has exactly these rows, under these numbers."""
-    return data.get(TOTAL_FORMS) == str(len(layout)) and all(
-        source == i and data.get(f"{PREFIX}-{i}-block") == str(block)
-        for i, (source, block) in enumerate(layout)
-    )
-
-
-def _relabelled(data: QueryDict, layout: Layout) -> QueryDict:
-    """A copy of the POST with its rows in ``layout`` order, numbered from 0.
-
-    Each row's fields move under its new prefix as they were posted (every
-    value of a list); a new row posts only its block, so its selects start
-    at "Choose…".
-    """
-    copy = data.copy()
-    for key in [key for key in copy if key.startswith(f"{PREFIX}-")]:
-        del copy[key]
-    copy[TOTAL_FORMS] = str(len(layout))
-    copy[f"{PREFIX}-INITIAL_FORMS"] = "0"
-    for index, (source, block) in enumerate(layout):
-        if source is not None:
-            for name in ROW_FIELDS:
-                values = data.getlist(f"{PREFIX}-{source}-{name}")
-                if values:
-                    copy.setlist(f"{PREFIX}-{index}-{name}", values)
-        copy[f"{PREFIX}-{index}-block"] = str(block)
-    return copy
 
 
 def _shown(attribute: rules.Attribute, item: Any) -> str:
@@ -300,15 +207,15 @@ class SegmentEditor:
         """
         form = SegmentForm(data, partner=partner)
         name, index = action_parse(action)
-        layout, message = _posted_layout(data), ""
+        layout, message = rows_layout(data=data), ""
         if name == "import":
             definition, message = _imported((files or {}).get("definition_file"))
             if definition is not None:
                 return cls._opened(form=form, definition=definition, message=message)
         else:
-            layout, message = _layout_changed(layout, name, index)
+            layout, message = rows_layout_change(layout=layout, name=name, index=index)
         layout = layout or [(None, 0)]
-        rows = data if _posted_as(data, layout) else _relabelled(data, layout)
+        rows = rows_data(data=data, layout=layout)
         editor = cls(
             form=form,
             formset=ConditionFormSet(rows, prefix=PREFIX),

@@ -20,12 +20,12 @@ from django.db.models.lookups import Exact, In
 from django.utils import timezone
 
 from customers.models import App, AppCustomer
+from customers.values import years_before
 from engagement.rules.registry import (
     ATTRIBUTES,
     WINDOW_DAYS,
     Attribute,
     ValueType,
-    years_before,
 )
 
 MIN_AGE = 17

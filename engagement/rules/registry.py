@@ -24,13 +24,12 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django_countries import countries
 
-from customers.models import AppCustomer, Customer
+from customers.models import MAX_INTEGER, MAX_MONEY, AppCustomer, Customer
+from customers.values import years_before
 
 # Facts dated earlier than this many days before the day of computation are
 # invisible to attributes with a ``window_field``.
 WINDOW_DAYS = 90
-MAX_INT = 2_147_483_647  # PostgreSQL integer
-MAX_MONEY = Decimal("10000000000")  # the model's 12 digits with 2 decimals
 DOMAIN = re.compile(
     r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?",
     re.IGNORECASE | re.ASCII,
@@ -97,19 +96,6 @@ OPERATORS_BY_TYPE: dict[ValueType, tuple[str, ...]] = {
     ValueType.DATE: ("before", "after", "between", "in_last_days", "not_in_last_days"),
     ValueType.BOOLEAN: ("is",),
 }
-
-
-def years_before(day: dt.date, years: int) -> dt.date:
-    """The same calendar day ``years`` earlier; 29 February becomes the 28th.
-
-    Someone born on ``years_before(today, n)`` or earlier is at least ``n``
-    years old today: a 29 February birthday counts from 1 March in common
-    years.
-    """
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def _age_between(today: dt.date, low: int, high: int | None) -> Q:
@@ -254,7 +240,7 @@ ATTRIBUTES: dict[str, Attribute] = {
             ValueType.TEXT,
             field="campaign_id",
             window_field="acquired_on",
-            max_length=100,
+            max_length=AppCustomer._meta.get_field("campaign_id").max_length,
             # ASCII only: SQLite's LOWER() folds ASCII letters alone, so the
             # case-insensitive match agrees on both databases.
             pattern=re.compile(r"[\x20-\x7e]+"),
@@ -267,7 +253,7 @@ ATTRIBUTES: dict[str, Attribute] = {
             ValueType.TEXT,
             field="referrer_domain",
             window_field="acquired_on",
-            max_length=253,
+            max_length=AppCustomer._meta.get_field("referrer_domain").max_length,
             pattern=DOMAIN,
             pattern_rule=gettext_lazy("write a domain name such as example.com"),
             help_text=gettext_lazy("A domain name, such as example.com."),
@@ -294,7 +280,7 @@ ATTRIBUTES: dict[str, Attribute] = {
             ValueType.INTEGER,
             field="sessions_30d",
             minimum=0,
-            maximum=MAX_INT,
+            maximum=MAX_INTEGER,
         ),
         Attribute(
             "age_group",
@@ -359,7 +345,7 @@ ATTRIBUTES: dict[str, Attribute] = {
             ValueType.INTEGER,
             field="customer__store_purchase_count",
             minimum=0,
-            maximum=MAX_INT,
+            maximum=MAX_INTEGER,
         ),
         Attribute(
             "store_acquisition_count",
@@ -368,7 +354,7 @@ ATTRIBUTES: dict[str, Attribute] = {
             ValueType.INTEGER,
             field="customer__store_acquisition_count",
             minimum=0,
-            maximum=MAX_INT,
+            maximum=MAX_INTEGER,
         ),
         Attribute(
             "store_spend",

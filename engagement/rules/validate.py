@@ -7,9 +7,6 @@ form the text renderer and the compiler accept, or raises
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -17,7 +14,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from customers.models import CENT
 from customers.numbers import NumberError, json_loads, number_check
+from customers.values import date_from_iso, value_shown
 from engagement.errors import DefinitionError
 from engagement.rules.registry import (
     ATTRIBUTES,
@@ -37,8 +36,6 @@ MAX_DAYS = 3650
 # 263 KB of plain JSON and 768 KB as the segment page exports it (indented);
 # a definition file may hold 1 MB, so every export imports back.
 MAX_JSON_BYTES = 1024 * 1024
-CENT = Decimal("0.01")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class _Problem(Exception):
@@ -100,7 +97,7 @@ def _clean_decimal(attribute: Attribute, value: Any) -> int | float:
     number = _exact(value)
     if number is None or not attribute.minimum <= number < attribute.maximum:
         raise _Problem(message)
-    # Exact: below 10**10, cents need 12 digits of the context's 28.
+    # Exact: below MAX_MONEY, cents need 12 digits of the context's 28.
     if number != number.quantize(CENT):
         raise _Problem(message)
     if isinstance(value, Decimal):
@@ -112,13 +109,8 @@ def _clean_date(attribute: Attribute, value: Any) -> str:
     message = _("%(label)s must be a date written YYYY-MM-DD") % {
         "label": _lower_first(str(attribute.label))
     }
-    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
-        raise _Problem(message)
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise _Problem(message) from exc
-    if not 1900 <= day.year <= 2999:
+    day = date_from_iso(value)
+    if day is None or not 1900 <= day.year <= 2999:
         raise _Problem(message)
     return day.isoformat()
 
@@ -153,7 +145,7 @@ def _clean_text(attribute: Attribute, value: Any) -> str:
             _("%(label)s %(value)s is not valid: %(rule)s")
             % {
                 "label": _lower_first(str(attribute.label)),
-                "value": _short_repr(value),
+                "value": value_shown(value),
                 "rule": attribute.pattern_rule,
             }
         )
@@ -230,12 +222,12 @@ def _clean_condition(condition: Any) -> dict[str, Any]:
     if unknown:
         raise _Problem(
             _("unknown key %(keys)s")
-            % {"keys": ", ".join(sorted(_short_repr(k) for k in unknown))}
+            % {"keys": ", ".join(sorted(value_shown(k) for k in unknown))}
         )
     key = condition.get("attribute")
     attribute = ATTRIBUTES.get(key) if isinstance(key, str) else None
     if attribute is None:
-        raise _Problem(_("unknown attribute %(key)s") % {"key": _short_repr(key)})
+        raise _Problem(_("unknown attribute %(key)s") % {"key": value_shown(key)})
     op_key = condition.get("operator")
     allowed = attribute.allowed_operators()
     if not isinstance(op_key, str) or op_key not in allowed:
@@ -243,7 +235,7 @@ def _clean_condition(condition: Any) -> dict[str, Any]:
             _("%(label)s cannot use operator %(op)s; use one of %(allowed)s")
             % {
                 "label": _lower_first(str(attribute.label)),
-                "op": _short_repr(op_key),
+                "op": value_shown(op_key),
                 "allowed": ", ".join(allowed),
             }
         )
@@ -251,21 +243,6 @@ def _clean_condition(condition: Any) -> dict[str, Any]:
         raise _Problem(_("the value is missing"))
     value = _clean_value(attribute, OPERATORS[op_key], condition["value"])
     return {"attribute": key, "operator": op_key, "value": value}
-
-
-def _short_repr(value: Any) -> str:
-    """Show a bad value in a message, whatever it is (a 5,000-digit int, a
-    list nested 100,000 deep…)."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**40:
-        return _("a number with too many digits")
-    try:
-        text = str(value) if isinstance(value, Decimal) else json.dumps(value)
-    except (TypeError, ValueError, RecursionError):
-        try:
-            text = repr(value)
-        except (ValueError, RecursionError):
-            return _("a value that cannot be shown")
-    return text if len(text) <= 40 else text[:37] + "…"
 
 
 def _located(message: str, block: int, condition: int | None = None) -> ValidationError:
@@ -291,12 +268,12 @@ def definition_validate(definition: Any) -> dict[str, Any]:
     unknown = set(definition) - {"version", "any"}
     if unknown:
         raise DefinitionError.UNKNOWN_KEY.error(
-            keys=", ".join(sorted(_short_repr(k) for k in unknown))
+            keys=", ".join(sorted(value_shown(k) for k in unknown))
         )
     version = definition.get("version")
     if isinstance(version, bool) or version != VERSION:
         raise DefinitionError.INVALID_VERSION.error(
-            version=_short_repr(version), expected=VERSION
+            version=value_shown(version), expected=VERSION
         )
     blocks = definition.get("any")
     if not isinstance(blocks, list) or not 1 <= len(blocks) <= MAX_BLOCKS:

@@ -19,7 +19,8 @@ from customers.request_size import form_refuse, post_size_checked
 from customers.scope import partner_view
 from engagement.charts import history_chart
 from engagement.forms import service_errors_attach
-from engagement.forms.segment_editor import SegmentEditor, action_parse
+from engagement.forms.segment_editor import SegmentEditor
+from engagement.forms.segment_rows import action_parse
 from engagement.models import Segment, SegmentTemplate
 from engagement.selectors.segments import (
     segment_history_runs,

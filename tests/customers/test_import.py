@@ -365,41 +365,41 @@ def test_import_returns_the_apps_of_rows_and_of_customers_written(tmp_path, app)
 # Bad rows.
 
 BAD_CELLS = [
-    ("email", "bob@", "email: 'bob@' is not a valid e-mail address"),
+    ("email", "bob@", 'email: "bob@" is not a valid e-mail address'),
     ("email", "", "email: a value is required"),
     ("email", "a" * 250 + "@x.example", "is longer than 254 characters"),
-    ("authenticated", "maybe", "authenticated: 'maybe' is not a boolean"),
+    ("authenticated", "maybe", 'authenticated: "maybe" is not a boolean'),
     ("authenticated", "", "authenticated: a value is required"),
-    ("birth_date", "15/06/1990", "birth_date: '15/06/1990' is not a date in YYYY-MM"),
-    ("birth_date", "1990-02-30", "birth_date: '1990-02-30' is not a date"),
-    ("birth_date", "2999-01-01", "birth_date: '2999-01-01' is in the future"),
-    ("gender", "other", "gender: 'other' is not one of male, female, unknown"),
+    ("birth_date", "15/06/1990", 'birth_date: "15/06/1990" is not a date in YYYY-MM'),
+    ("birth_date", "1990-02-30", 'birth_date: "1990-02-30" is not a date'),
+    ("birth_date", "2999-01-01", 'birth_date: "2999-01-01" is in the future'),
+    ("gender", "other", 'gender: "other" is not one of male, female, unknown'),
     ("gender", "", "gender: a value is required"),
-    ("market", "XX", "market: 'XX' is not an ISO 3166-1 alpha-2 country code"),
-    ("market", "USA", "market: 'USA' is not an ISO 3166-1 alpha-2"),
-    ("store_purchase_count", "-1", "store_purchase_count: '-1' is not a whole number"),
-    ("store_purchase_count", "1.5", "'1.5' is not a whole number from 0 to 2147483647"),
-    ("store_acquisition_count", "2147483648", "'2147483648' is not a whole number"),
-    ("store_spend", "1.234", "store_spend: '1.234' has more than 2 decimal places"),
-    ("store_spend", "-1.00", "store_spend: '-1.00' is negative"),
-    ("store_spend", "10000000000", "'10000000000' is not below 10000000000"),
-    ("store_spend", "12,50", "store_spend: '12,50' is not an amount like 12.50"),
+    ("market", "XX", 'market: "XX" is not an ISO 3166-1 alpha-2 country code'),
+    ("market", "USA", 'market: "USA" is not an ISO 3166-1 alpha-2'),
+    ("store_purchase_count", "-1", 'store_purchase_count: "-1" is not a whole number'),
+    ("store_purchase_count", "1.5", '"1.5" is not a whole number from 0 to 2147483647'),
+    ("store_acquisition_count", "2147483648", '"2147483648" is not a whole number'),
+    ("store_spend", "1.234", 'store_spend: "1.234" has more than 2 decimal places'),
+    ("store_spend", "-1.00", 'store_spend: "-1.00" is negative'),
+    ("store_spend", "10000000000", '"10000000000" is not below 10000000000'),
+    ("store_spend", "12,50", 'store_spend: "12,50" is not an amount like 12.50'),
     ("acquired_on", "", "acquired_on: a value is required on a row with an app"),
-    ("acquired_on", "2026-13-01", "acquired_on: '2026-13-01' is not a date"),
-    ("acquisition_type", "gift", "acquisition_type: 'gift' is not one of free, paid"),
-    ("platform", "mac", "platform: 'mac' is not one of windows10, windows11"),
-    ("campaign_id", "c" * 101, "campaign_id: '" + "c" * 57 + "...' is longer than 100"),
-    ("referrer_domain", "d" * 254, "...' is longer than 253 characters"),
-    ("store_page_viewed_on", "yesterday", "store_page_viewed_on: 'yesterday' is not"),
-    ("last_active_on", "2026-2-1", "last_active_on: '2026-2-1' is not a date"),
-    ("sessions_30d", "-3", "sessions_30d: '-3' is not a whole number from 0"),
-    ("rating", "6", "rating: '6' is not a whole number from 1 to 5"),
-    ("rating", "0", "rating: '0' is not a whole number from 1 to 5"),
-    ("churn_score", "nan", "churn_score: 'nan' is not a number from 0 to 1"),
-    ("churn_score", "inf", "churn_score: 'inf' is not a number from 0 to 1"),
-    ("churn_score", "1.5", "churn_score: '1.5' is not a number from 0 to 1"),
-    ("app_spend", "abc", "app_spend: 'abc' is not an amount like 12.50"),
-    ("app", "9NZZZZZZZZZZ", "app: unknown Store product ID '9NZZZZZZZZZZ'"),
+    ("acquired_on", "2026-13-01", 'acquired_on: "2026-13-01" is not a date'),
+    ("acquisition_type", "gift", 'acquisition_type: "gift" is not one of free, paid'),
+    ("platform", "mac", 'platform: "mac" is not one of windows10, windows11'),
+    ("campaign_id", "c" * 101, 'campaign_id: "' + "c" * 39 + '…" is longer than 100'),
+    ("referrer_domain", "d" * 254, '…" is longer than 253 characters'),
+    ("store_page_viewed_on", "yesterday", 'store_page_viewed_on: "yesterday" is not'),
+    ("last_active_on", "2026-2-1", 'last_active_on: "2026-2-1" is not a date'),
+    ("sessions_30d", "-3", 'sessions_30d: "-3" is not a whole number from 0'),
+    ("rating", "6", 'rating: "6" is not a whole number from 1 to 5'),
+    ("rating", "0", 'rating: "0" is not a whole number from 1 to 5'),
+    ("churn_score", "nan", 'churn_score: "nan" is not a number from 0 to 1'),
+    ("churn_score", "inf", 'churn_score: "inf" is not a number from 0 to 1'),
+    ("churn_score", "1.5", 'churn_score: "1.5" is not a number from 0 to 1'),
+    ("app_spend", "abc", 'app_spend: "abc" is not an amount like 12.50'),
+    ("app", "9NZZZZZZZZZZ", 'app: unknown Store product ID "9NZZZZZZZZZZ"'),
 ]
 
 
@@ -437,7 +437,7 @@ BAD_LINES = [
     (
         "customers.jsonl",
         '{"email": "x@mail.example", "colour": "red"}',
-        "unknown keys: 'colour'",
+        'unknown keys: "colour"',
     ),
     (
         "customers.jsonl",
@@ -453,7 +453,7 @@ BAD_LINES = [
     (
         "customers.jsonl",
         '{"email": "x@mail.example", "churn_score": NaN}',
-        "churn_score: nan is not",
+        "churn_score: NaN is not",
     ),
     ("customers.jsonl", "[" * 100_000, "not valid JSON"),
 ]
@@ -500,8 +500,8 @@ def test_a_rejected_row_lists_every_problem(tmp_path, app):
 
     [rejected] = report_rows(tmp_path / "customers.csv.rejected.csv")
     assert rejected["reason"] == (
-        "gender: 'x' is not one of male, female, unknown; "
-        "rating: '9' is not a whole number from 1 to 5"
+        'gender: "x" is not one of male, female, unknown; '
+        'rating: "9" is not a whole number from 1 to 5'
     )
 
 
@@ -558,12 +558,12 @@ BAD_FILES = [
         "no-header.csv",
         csv_line(list(ROW.values())).encode(),
         "must be a header naming the columns (email, authenticated, ...); "
-        "found 'alice@mail.example,true,",
+        'found "alice@mail.example,true,',
     ),
     (
         "unknown.csv",
         b"email,authenticated,gender,market,colour,size\n",
-        "unknown columns: 'colour', 'size'",
+        'unknown columns: "colour", "size"',
     ),
     (
         "twice.csv",
@@ -588,7 +588,7 @@ BAD_FILES = [
     (
         "unknown.jsonl",
         b'{"email": "a@mail.example", "colour": "red"}\n',
-        "unknown columns: 'colour'",
+        'unknown columns: "colour"',
     ),
 ]
 

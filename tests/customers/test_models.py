@@ -4,10 +4,17 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models.functions import Upper
 
-from customers.models import AppCustomer, Customer, PartnerMembership
+from customers.models import (
+    CENT,
+    MAX_INTEGER,
+    MAX_MONEY,
+    AppCustomer,
+    Customer,
+    PartnerMembership,
+)
 from tests.factories import (
     AppCustomerFactory,
     AppFactory,
@@ -120,3 +127,44 @@ def test_customer_full_clean_reports_bad_market_and_birth_date_is_optional():
     customer.full_clean()
     assert customer.birth_date is None
     assert customer.gender == Customer.Gender.UNKNOWN
+
+
+# The limits the importer and the segment rules check are the fields' own.
+MONEY_FIELDS = [(Customer, "store_spend"), (AppCustomer, "app_spend")]
+COUNT_FIELDS = [
+    (Customer, "store_purchase_count"),
+    (Customer, "store_acquisition_count"),
+    (AppCustomer, "sessions_30d"),
+]
+
+
+@pytest.mark.parametrize("model, name", MONEY_FIELDS)
+def test_max_money_is_the_first_amount_the_spend_fields_refuse(model, name):
+    field = model._meta.get_field(name)
+    field.clean(MAX_MONEY - CENT, None)
+    for refused in (MAX_MONEY, CENT / 10):
+        with pytest.raises(ValidationError):
+            field.clean(refused, None)
+    assert CENT.as_tuple().exponent == -field.decimal_places
+
+
+@pytest.mark.parametrize("model, name", COUNT_FIELDS)
+def test_max_integer_is_the_largest_count_the_database_stores(model, name):
+    assert model._meta.get_field(name).get_internal_type() == "PositiveIntegerField"
+    if connection.vendor == "postgresql":
+        _low, high = connection.ops.integer_field_range("PositiveIntegerField")
+        assert high == MAX_INTEGER
+    row = AppCustomerFactory()
+    target = row if model is AppCustomer else row.customer
+    model.objects.filter(pk=target.pk).update(**{name: MAX_INTEGER})
+    target.refresh_from_db()
+    assert getattr(target, name) == MAX_INTEGER
+    if connection.vendor == "postgresql":  # SQLite stores 64 bits
+        with pytest.raises(DataError), transaction.atomic():
+            model.objects.filter(pk=target.pk).update(**{name: MAX_INTEGER + 1})
+
+
+def test_the_largest_amount_is_stored_exactly():
+    customer = CustomerFactory(store_spend=MAX_MONEY - CENT)
+    customer.refresh_from_db()
+    assert customer.store_spend == Decimal("9999999999.99")

@@ -88,7 +88,7 @@ def test_a_huge_integer_is_named_without_printing_it():
     with pytest.raises(NumberError) as excinfo:
         number_check(10**1_000_000)
     assert str(excinfo.value) == (
-        "a whole number of more than 401 digits is too large or too small "
+        "a whole number of about 1,000,001 digits is too large or too small "
         "(beyond 1e±400)"
     )
 

@@ -23,10 +23,11 @@ from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from customers.models import MAX_INTEGER
 from engagement.errors import ConditionError, DefinitionError
 from engagement.forms.segments import ConditionForm
 from engagement.models import Segment
-from engagement.rules import MAX_DAYS, MAX_INT, definition_parse_json
+from engagement.rules import MAX_DAYS, definition_parse_json
 from engagement.rules import definition_validate as validate
 from tests.engagement.test_rules_validation import cond, defn
 from tests.engagement.test_segment_views import SPEND_ROW, editor_post
@@ -59,7 +60,7 @@ def _in_range(kind: str, number: Decimal) -> bool:
     if kind == "amount":
         return 0 <= number < 10**10 and number == number.quantize(CENT)
     if kind == "whole":
-        return number == number.to_integral_value() and 0 <= number <= MAX_INT
+        return number == number.to_integral_value() and 0 <= number <= MAX_INTEGER
     return number == number.to_integral_value() and 1 <= number <= MAX_DAYS
 
 
@@ -210,7 +211,7 @@ def test_a_json_number_too_long_to_read_is_named_in_the_message():
     [error] = excinfo.value.error_list
     assert error.code == DefinitionError.BAD_NUMBER
     assert error.params == {
-        "problem": "'1e1000000' is too large or too small (beyond 1e±400)"
+        "problem": '"1e1000000" is too large or too small (beyond 1e±400)'
     }
 
 

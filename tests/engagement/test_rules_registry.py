@@ -8,9 +8,6 @@ test of the attribute's key) normalises a typed choice.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-
-import pytest
 
 from engagement.rules import (
     AGE_GROUPS,
@@ -22,7 +19,6 @@ from engagement.rules import (
     attribute_category_key,
     attributes_by_category,
     definition_validate,
-    years_before,
 )
 
 # product.md §3, "Attributes (key — category — label — type — 90-day window)".
@@ -93,15 +89,3 @@ def test_every_operator_of_every_type_exists_in_the_operator_registry():
 def test_age_group_and_churn_registries_name_the_product_buckets():
     assert list(AGE_GROUPS) == ["18-24", "25-34", "35-49", "50+"]
     assert list(CHURN_RISKS) == ["low", "medium", "high"]
-
-
-@pytest.mark.parametrize(
-    "day, years, expected",
-    [
-        (dt.date(2026, 11, 28), 17, dt.date(2009, 11, 28)),
-        (dt.date(2028, 2, 29), 1, dt.date(2027, 2, 28)),
-        (dt.date(2028, 2, 29), 4, dt.date(2024, 2, 29)),
-    ],
-)
-def test_years_before_is_the_same_calendar_day_or_28_february(day, years, expected):
-    assert years_before(day, years) == expected
