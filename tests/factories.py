@@ -8,6 +8,12 @@ from django.contrib.auth import get_user_model
 
 from customers.models import App, AppCustomer, Customer, Partner, PartnerMembership
 
+# The definition most tests use: one filter, Store spend over $10.
+SPEND_OVER_10 = {
+    "version": 1,
+    "any": [{"all": [{"attribute": "store_spend", "operator": "gt", "value": 10}]}],
+}
+
 PASSWORD = "test-password"
 
 

@@ -179,7 +179,7 @@ def test_a_timed_out_page_answers_503_with_a_plain_message(
 def segment(partner, app):
     """A segment asked for (version 1) but not computed: no task is sent."""
     from engagement.services.segments import segment_create
-    from tests.engagement.test_segment_views import SPEND_OVER_10
+    from tests.factories import SPEND_OVER_10
 
     return segment_create(
         partner=partner,

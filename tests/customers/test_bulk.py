@@ -10,12 +10,7 @@ from customers.models import App, AppCustomer, Customer
 from engagement.models import SegmentMembership
 from engagement.services.known_user_groups import known_user_group_create
 from engagement.services.segments import segment_create
-from tests.factories import AppCustomerFactory, CustomerFactory
-
-SPEND_OVER_10 = {
-    "version": 1,
-    "any": [{"all": [{"attribute": "store_spend", "operator": "gt", "value": 10}]}],
-}
+from tests.factories import SPEND_OVER_10, AppCustomerFactory, CustomerFactory
 
 
 def spenders(*, partner, app):

@@ -15,14 +15,9 @@ from engagement.services.app_statistics import (
     segment_estimate,
 )
 from engagement.services.customer_data import customer_data_changed
-from tests.factories import AppCustomerFactory
+from tests.factories import SPEND_OVER_10, AppCustomerFactory
 from tests.processes import run_python
 from tests.workers import database_url, require_postgresql
-
-SPEND_OVER_10 = {
-    "version": 1,
-    "any": [{"all": [{"attribute": "store_spend", "operator": "gt", "value": 10}]}],
-}
 
 
 def stored(app):

@@ -9,7 +9,8 @@ from engagement import rules
 from engagement.management import bench
 from engagement.models import SegmentMembership
 from engagement.services.segments import segment_create
-from tests.engagement.test_membership import SPEND_OVER_10, TODAY, recompute, spender
+from tests.engagement.test_membership import TODAY, recompute, spender
+from tests.factories import SPEND_OVER_10
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,8 @@ from engagement.charts import HEIGHT, WIDTH, history_chart
 from engagement.models import SegmentRun
 from engagement.selectors.segments import segment_history_runs
 from engagement.services.segments import segment_create
+from tests.factories import SPEND_OVER_10
 
-SPEND_OVER_10 = {
-    "version": 1,
-    "any": [{"all": [{"attribute": "store_spend", "operator": "gt", "value": 10}]}],
-}
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 

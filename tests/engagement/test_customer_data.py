@@ -9,6 +9,7 @@ from engagement.services.app_statistics import app_statistics_eligible_count
 from engagement.services.customer_data import customer_data_changed
 from engagement.services.segments import segment_create
 from tests.factories import (
+    SPEND_OVER_10,
     AppCustomerFactory,
     AppFactory,
     CustomerFactory,
@@ -16,11 +17,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-SPEND_OVER_10 = {
-    "version": 1,
-    "any": [{"all": [{"attribute": "store_spend", "operator": "gt", "value": 10}]}],
-}
 
 
 def test_the_apps_available_customer_counts_are_counted_again(

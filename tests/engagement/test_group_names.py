@@ -18,7 +18,8 @@ from engagement.errors import GroupError
 from engagement.models import CustomerGroup, KnownUserGroup, Segment
 from engagement.services.known_user_groups import known_user_group_create
 from engagement.services.segments import segment_create, segment_update
-from tests.engagement.test_segment_views import SPEND_OVER_10, SPEND_ROW, editor_post
+from tests.engagement.test_segment_views import SPEND_ROW, editor_post
+from tests.factories import SPEND_OVER_10
 
 pytestmark = pytest.mark.django_db
 

@@ -11,13 +11,9 @@ from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.services import membership
 from engagement.services.membership import engine
 from engagement.services.segments import segment_create
-from tests.factories import AppCustomerFactory, CustomerFactory
+from tests.factories import SPEND_OVER_10, AppCustomerFactory, CustomerFactory
 
 TODAY = dt.date(2026, 11, 28)
-SPEND_OVER_10 = {
-    "version": 1,
-    "any": [{"all": [{"attribute": "store_spend", "operator": "gt", "value": 10}]}],
-}
 
 
 def spender(app, spend, **customer):

@@ -18,8 +18,8 @@ from django.db import connection
 from customers.models import AppCustomer, Customer
 from engagement.models import Segment, SegmentMembership
 from engagement.services.segments import segment_create
-from tests.engagement.test_membership import SPEND_OVER_10, members, recompute
-from tests.factories import AppCustomerFactory, CustomerFactory
+from tests.engagement.test_membership import members, recompute
+from tests.factories import SPEND_OVER_10, AppCustomerFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

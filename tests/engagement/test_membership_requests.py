@@ -15,7 +15,7 @@ from engagement.models import Segment
 from engagement.services import membership
 from engagement.services.membership import requests
 from engagement.services.segments import segment_create
-from tests.engagement.test_membership import SPEND_OVER_10
+from tests.factories import SPEND_OVER_10
 
 
 @pytest.mark.django_db

@@ -8,14 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from engagement.models import Segment
-from tests.factories import AppCustomerFactory, CustomerFactory
+from tests.factories import SPEND_OVER_10, AppCustomerFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
-
-SPEND_OVER_10 = {
-    "version": 1,
-    "any": [{"all": [{"attribute": "store_spend", "operator": "gt", "value": 10}]}],
-}
 
 
 def run(*args):

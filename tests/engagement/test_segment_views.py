@@ -11,16 +11,17 @@ from django.urls import reverse
 from engagement.models import Segment
 from engagement.services import membership
 from engagement.services.segments import segment_create
-from tests.factories import AppCustomerFactory, AppFactory, CustomerFactory
+from tests.factories import (
+    SPEND_OVER_10,
+    AppCustomerFactory,
+    AppFactory,
+    CustomerFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 GROUPS = reverse("engagement:customer_groups")
 CREATE = reverse("engagement:segment_create")
-SPEND_OVER_10 = {
-    "version": 1,
-    "any": [{"all": [{"attribute": "store_spend", "operator": "gt", "value": 10}]}],
-}
 
 
 def editor_post(app, rows, name="Big spenders", action="save", **extra):

@@ -23,7 +23,7 @@ from engagement.models import Segment, SegmentMembership, SegmentTemplate
 from engagement.services import membership
 from engagement.tasks.segments import segment_recompute_task
 from tests.engagement import test_segment_views
-from tests.engagement.test_segment_views import SPEND_OVER_10
+from tests.factories import SPEND_OVER_10
 
 pytestmark = pytest.mark.django_db
 
