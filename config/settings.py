@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "axes",
     "customers",
     "engagement",
+    "targeting",
 ]
 
 MIDDLEWARE = [

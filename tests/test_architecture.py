@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# The apps above customers: engagement today, targeting and api to come.
+# The apps above customers, and above engagement (api is to come).
 ABOVE_CUSTOMERS = ("engagement", "targeting", "api")
+ABOVE_ENGAGEMENT = ("targeting", "api")
 
 
 def _imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -66,6 +67,18 @@ def test_customers_imports_nothing_from_the_apps_built_on_it():
         for path in modules
         for line, name in _imported_modules(path)
         if _is_above_customers(name)
+    ]
+    assert offending == [], "\n".join(offending)
+
+
+def test_engagement_imports_nothing_from_targeting():
+    modules = sorted((ROOT / "engagement").rglob("*.py"))
+    assert len(modules) > 20  # the walk found the app
+    offending = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in modules
+        for line, name in _imported_modules(path)
+        if name.split(".")[0] in ABOVE_ENGAGEMENT
     ]
     assert offending == [], "\n".join(offending)
 

@@ -1,0 +1,1 @@
+"""The uses of customer groups, a module per use; callers import the package."""
