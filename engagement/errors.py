@@ -137,6 +137,15 @@ class KnownUserGroupError(ErrorCode):
     )
 
 
+class ExplainError(ErrorCode):
+    """The support form that explains a customer's membership of a segment."""
+
+    NO_CUSTOMER = (
+        "no_customer",
+        _("No customer has this e-mail address or ID."),
+    )
+
+
 class PersonErasureError(ErrorCode):
     """Erasing a person on request (``services.person_erasure``)."""
 
