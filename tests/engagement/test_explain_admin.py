@@ -179,3 +179,14 @@ def test_an_address_listed_but_not_linked_is_shown_as_such(support_client, app):
     html = support_client.get(url).content.decode()
     assert "listed, not linked" in html
     assert "No segments" in html
+
+
+def test_the_page_speaks_french(support_client, segment, spender):
+    html = support_client.get(
+        reverse(EXPLAIN),
+        {"customer": spender.email, "segment": segment.pk},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    ).content.decode()
+    assert "Dans le segment aujourd’hui." in html
+    assert "A acquis l’application sur Windows 10 ou Windows 11" in html
+    assert "« Spenders »" in html
