@@ -10,11 +10,36 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from customers.http import IdField
 from customers.models import Customer
 from engagement.errors import ExplainError
 from engagement.models import Segment, SegmentRun
 from engagement.selectors.customers import customer_find
 from engagement.selectors.explain import segment_membership_explain
+
+
+class SegmentAutocomplete(AutocompleteSelect):
+    """The admin's autocomplete, rendering nothing for a typed id that cannot
+    be one (Django's widget looks every chosen value up, unchecked)."""
+
+    def optgroups(self, name, value, attr=None):
+        ids = []
+        for item in value:
+            try:
+                ids.append(str(IdField().clean(item)))
+            except forms.ValidationError:
+                continue
+        return super().optgroups(name, ids, attr)
+
+
+class SegmentChoiceField(forms.ModelChoiceField):
+    """A segment by id; what cannot be an id is refused before the database
+    sees it (SQLite overflows on a number past bigint)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            IdField().clean(value)
+        return super().to_python(value)
 
 
 class MembershipExplainForm(forms.Form):
@@ -23,12 +48,12 @@ class MembershipExplainForm(forms.Form):
         max_length=254,
         help_text=_("E-mail address or customer ID."),
     )
-    segment = forms.ModelChoiceField(
+    segment = SegmentChoiceField(
         label=_("Segment"),
         queryset=Segment.objects.select_related("app"),
         # Any foreign key to Segment names the autocomplete's source; the
         # segment admin's search answers it.
-        widget=AutocompleteSelect(SegmentRun._meta.get_field("segment"), admin.site),
+        widget=SegmentAutocomplete(SegmentRun._meta.get_field("segment"), admin.site),
     )
 
     def clean_customer(self) -> Customer:

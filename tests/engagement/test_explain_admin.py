@@ -190,3 +190,21 @@ def test_the_page_speaks_french(support_client, segment, spender):
     assert "Dans le segment aujourd’hui." in html
     assert "A acquis l’application sur Windows 10 ou Windows 11" in html
     assert "« Spenders »" in html
+
+
+@pytest.mark.parametrize("key", ["99999999999999999999", "-1", "abc", "0"])
+def test_a_hostile_customer_key_is_a_form_error(support_client, segment, key):
+    response = support_client.get(
+        reverse(EXPLAIN), {"customer": key, "segment": segment.pk}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].has_error("customer", ExplainError.NO_CUSTOMER)
+
+
+@pytest.mark.parametrize("key", ["99999999999999999999", "-1", "abc"])
+def test_a_hostile_segment_id_is_a_form_error(support_client, spender, key):
+    response = support_client.get(
+        reverse(EXPLAIN), {"customer": spender.email, "segment": key}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].has_error("segment")
