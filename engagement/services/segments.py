@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from customers.models import App, Partner
 from engagement import rules
@@ -106,11 +107,18 @@ def segment_delete(*, segment: Segment, user: AbstractBaseUser | None) -> None:
 
     Raises ``ValidationError`` (code ``recompute_running``) while a recompute of it
     runs: its new members would outlive the segment, and waiting for it could
-    take minutes.
+    take minutes; and (code ``in_use``) while something uses it: the uses
+    (targeting's offers, flights…) hold it by ``PROTECT`` foreign keys, so
+    this module needs not know them, and the message names each by its
+    ``str()``. Django finds them before it deletes anything.
     """
     if not segment_recompute_lock_try(segment_id=segment.pk):
         raise SegmentError.RECOMPUTE_RUNNING.error(name=segment.name)
+    try:
+        segment.delete()
+    except ProtectedError as exc:
+        uses = ", ".join(sorted(str(use) for use in exc.protected_objects))
+        raise SegmentError.IN_USE.error(name=segment.name, uses=uses) from None
     logger.info(
         "segment_deleted segment=%s user=%s", segment.pk, getattr(user, "pk", None)
     )
-    segment.delete()
