@@ -6,12 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from customers.models import App, Customer
+from customers.models import App, Customer, Partner
 from engagement.models import Segment
 from targeting.models import Offer, OfferConversion, OfferTracking
+
+
+def _segment_active(prefix: str = "") -> Q:
+    """Match an active segment (through ``prefix``): computed, not failed,
+    and not Small under the current minimum size."""
+    return Q(
+        **{
+            f"{prefix}status": Segment.Status.ACTIVE,
+            f"{prefix}member_count__gte": settings.SEGMENT_MIN_SIZE,
+        }
+    )
 
 
 def offer_annotate_conversions(offers: QuerySet[Offer]) -> QuerySet[Offer]:
@@ -33,11 +44,35 @@ def offer_annotate_conversions(offers: QuerySet[Offer]) -> QuerySet[Offer]:
     )
 
 
-def offer_list(*, app: App) -> QuerySet[Offer]:
-    """Return an app's offers by name, with their segment and conversions."""
-    return offer_annotate_conversions(
-        Offer.objects.filter(app=app).select_related("segment")
+def offer_list(*, partner: Partner, app: App | None = None) -> QuerySet[Offer]:
+    """Return the partner's offers (of ``app`` only, if given) by name, with
+    their app, segment and conversions."""
+    offers = Offer.objects.filter(app__partner=partner)
+    if app is not None:
+        offers = offers.filter(app=app)
+    return offer_annotate_conversions(offers.select_related("app", "segment"))
+
+
+def offer_app_list(*, partner: Partner) -> QuerySet[App]:
+    """Return the partner's apps by name, each with its ``offer_count``."""
+    return (
+        App.objects.for_partner(partner)
+        .annotate(offer_count=Count("offers"))
+        .order_by("name")
     )
+
+
+def offer_segment_choices(
+    *, app: App, current: Segment | None = None
+) -> QuerySet[Segment]:
+    """Return the segments an offer of ``app`` may use, by name: the active
+    ones, and the one it has (``current``) whatever its status."""
+    usable = Q(
+        status=Segment.Status.ACTIVE, member_count__gte=settings.SEGMENT_MIN_SIZE
+    )
+    if current is not None:
+        usable |= Q(pk=current.pk)
+    return Segment.objects.filter(usable, app=app).order_by("name")
 
 
 def offers_for_customer(*, app: App, customer: Customer) -> list[dict[str, Any]]:
@@ -55,9 +90,8 @@ def offers_for_customer(*, app: App, customer: Customer) -> list[dict[str, Any]]
     ).values("tracking_id")[:1]
     rows = (
         Offer.objects.filter(
+            _segment_active("segment__"),
             app=app,
-            segment__status=Segment.Status.ACTIVE,
-            segment__member_count__gte=settings.SEGMENT_MIN_SIZE,
             segment__memberships__customer=customer,
         )
         .annotate(tracking_uuid=Subquery(tracking))

@@ -155,7 +155,9 @@ def test_a_conversion_counts_for_the_offers_of_its_add_on_and_tracking_id(
     offer_conversion_record(
         tracking_id=tracking_id(big), addon_product_id="9NBLGGH4R315"
     )
-    counts = {o.pk: o.conversion_count for o in offer_list(app=app)}
+    counts = {
+        o.pk: o.conversion_count for o in offer_list(partner=app.partner, app=app)
+    }
     assert counts == {discount.pk: 2, bundle.pk: 0, upgrade.pk: 1}
 
 
@@ -169,7 +171,10 @@ def test_the_offers_list_counts_conversions_in_one_query(
             tracking_id=tracking_id(segment), addon_product_id=f"9NBLGGH4R3{o:02d}"
         )
     with django_assert_num_queries(1):
-        listed = [(o.segment.name, o.conversion_count) for o in offer_list(app=app)]
+        listed = [
+            (o.segment.name, o.conversion_count)
+            for o in offer_list(partner=app.partner, app=app)
+        ]
     assert listed == [("Spenders", 1)] * 5
 
 
