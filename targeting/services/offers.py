@@ -52,7 +52,7 @@ def _check_segment(*, app: App, segment: Segment) -> None:
     """Refuse a segment of another app or partner, or one not active."""
     if segment.app_id != app.pk or segment.partner_id != app.partner_id:
         raise ValidationError({"segment": OfferError.FOREIGN_SEGMENT.error()})
-    if segment.status != Segment.Status.ACTIVE or segment.is_small:
+    if not segment.is_active:
         raise ValidationError(
             {"segment": OfferError.SEGMENT_NOT_ACTIVE.error(name=segment.name)}
         )
