@@ -6,7 +6,7 @@ from django.db import DataError, IntegrityError, transaction
 
 from engagement.errors import SegmentError
 from engagement.models import Segment
-from engagement.services.segments import segment_create, segment_delete
+from engagement.services.segments import segment_create, segment_delete, segment_update
 from targeting.models import Offer, OfferTracking
 from targeting.offer_errors import OfferError
 from targeting.services.offers import offer_create, offer_delete, offer_update
@@ -217,3 +217,35 @@ def test_a_segment_used_by_an_offer_cannot_be_deleted_until_the_offer_is(segment
     segment_delete(segment=segment, user=None)
     assert not Segment.objects.exists()
     assert not OfferTracking.objects.exists()
+
+
+def test_a_segment_used_by_an_offer_cannot_move_to_another_app(segment, partner):
+    made = offer(segment)
+    other_app = AppFactory(partner=partner)
+    with pytest.raises(ValidationError) as caught:
+        segment_update(
+            segment=segment,
+            app=other_app,
+            name=segment.name,
+            definition=segment.definition,
+            user=None,
+        )
+    assert codes(caught.value) == {"app": [SegmentError.IN_USE]}
+    segment.refresh_from_db()
+    assert segment.app_id == made.app_id
+    segment_update(  # a rename is fine
+        segment=segment,
+        app=segment.app,
+        name="Renamed",
+        definition=segment.definition,
+        user=None,
+    )
+    offer_delete(offer=made)
+    segment_update(
+        segment=segment,
+        app=other_app,
+        name=segment.name,
+        definition=segment.definition,
+        user=None,
+    )
+    assert Segment.objects.get().app_id == other_app.pk
