@@ -58,13 +58,19 @@ def _check_segment(*, app: App, segment: Segment) -> None:
         )
 
 
-def _taken_field(exc: ValidationError) -> ValidationError | None:
-    """Return ``exc``'s taken-uniqueness error moved onto its field, if any."""
-    for error in exc.error_dict.get("__all__", []):
-        for field, code in _TAKEN.values():
-            if error.code == code:
-                return ValidationError({field: code.error()})
-    return None
+def _taken_on_fields(exc: ValidationError) -> ValidationError:
+    """Return ``exc`` with its taken-uniqueness errors moved onto their fields."""
+    errors = dict(exc.error_dict)
+    kept = []
+    for error in errors.pop("__all__", []):
+        taken = next((t for t in _TAKEN.values() if t[1] == error.code), None)
+        if taken is None:
+            kept.append(error)
+        else:
+            errors.setdefault(taken[0], []).append(taken[1].error())
+    if kept:
+        errors["__all__"] = kept
+    return ValidationError(errors)
 
 
 def _offer_save(offer: Offer) -> None:
@@ -78,7 +84,7 @@ def _offer_save(offer: Offer) -> None:
     try:
         offer.full_clean()
     except ValidationError as exc:
-        raise (_taken_field(exc) or exc) from None
+        raise _taken_on_fields(exc) from None
     try:
         with transaction.atomic():
             offer.save()

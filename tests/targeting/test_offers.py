@@ -249,3 +249,13 @@ def test_a_segment_used_by_an_offer_cannot_move_to_another_app(segment, partner)
         user=None,
     )
     assert Segment.objects.get().app_id == other_app.pk
+
+
+def test_a_taken_name_and_a_taken_type_and_add_on_are_both_reported(segment):
+    offer(segment)
+    with pytest.raises(ValidationError) as caught:
+        offer(segment, name="spring discount")
+    assert codes(caught.value) == {
+        "name": [OfferError.NAME_TAKEN],
+        "addon_product_id": [OfferError.TYPE_ADDON_TAKEN],
+    }
