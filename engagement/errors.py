@@ -38,6 +38,10 @@ class SegmentError(ErrorCode):
             "when the computation is done."
         ),
     )
+    IN_USE = (
+        "in_use",
+        _("“%(name)s” is used by: %(uses)s. Remove it from them first."),
+    )
 
 
 class DefinitionError(ErrorCode):

@@ -1,0 +1,1 @@
+"""Forms of the targeting pages, one module per use of groups."""

@@ -1,0 +1,1 @@
+"""Read use cases of targeting, one module per use of groups."""

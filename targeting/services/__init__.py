@@ -1,0 +1,1 @@
+"""Write use cases of targeting, one module per use of groups."""

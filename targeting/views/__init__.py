@@ -1,0 +1,1 @@
+"""Views of the targeting pages, one module per use of groups."""
