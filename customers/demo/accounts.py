@@ -24,7 +24,13 @@ SUPPORT_GROUP_NAME = "Support"
 # Every permission of these apps goes to the Support group, queried by app
 # label on each run so models added later are covered by a re-run.
 # "axes" lets support staff see and delete failed sign-in attempts (unlock).
-SUPPORT_APP_LABELS = ("customers", "engagement", "django_celery_beat", "axes")
+SUPPORT_APP_LABELS = (
+    "customers",
+    "engagement",
+    "targeting",
+    "django_celery_beat",
+    "axes",
+)
 
 APP_NAMES = (
     "Pixel Quest",
