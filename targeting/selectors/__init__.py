@@ -1,0 +1,1 @@
+"""Read use cases of targeting, a module per use."""

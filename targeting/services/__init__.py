@@ -1,0 +1,1 @@
+"""Write use cases of targeting, a module per use."""
