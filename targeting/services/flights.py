@@ -145,7 +145,7 @@ def _flight_save(flight: Flight, *, update_fields: list[str] | None = None) -> N
     except ValidationError as exc:
         raise ValidationError({"name": exc}) from None
     try:
-        flight.full_clean(exclude=["groups"])
+        flight.full_clean(exclude=["groups", "rank"])  # ranks: under the lock
     except ValidationError as exc:
         if any(
             e.code == FlightError.NAME_TAKEN for e in exc.error_dict.get("__all__", [])
