@@ -24,5 +24,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("engage/", include("engagement.urls")),
+    path("engage/", include("targeting.urls")),
     path("", include("customers.urls")),
 ]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
-from customers.models import App, Customer
+from customers.models import App, Customer, Partner
 from engagement.models import KnownUserGroupAddress
 from targeting.models import Flight
 
@@ -21,6 +21,21 @@ from targeting.models import Flight
 def flight_list(*, app: App) -> QuerySet[Flight]:
     """The app's flights, highest rank first, with their groups."""
     return Flight.objects.filter(app=app).order_by("-rank").prefetch_related("groups")
+
+
+def flight_app_list(*, partner: Partner) -> QuerySet[App]:
+    """The partner's apps by name, each with its ``flight_count``."""
+    return (
+        App.objects.for_partner(partner)
+        .annotate(flight_count=Count("flights"))
+        .order_by("name")
+    )
+
+
+def flight_list_for_partner(*, partner: Partner) -> QuerySet[Flight]:
+    """The partner's flights of every app; look flights up through it so
+    other partners' 404."""
+    return Flight.objects.filter(app__partner=partner).select_related("app")
 
 
 def rollout_bucket(*, flight_id: int, customer_id: int) -> int:

@@ -1,0 +1,1 @@
+"""Forms of targeting, a module per use."""

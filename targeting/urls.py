@@ -1,0 +1,19 @@
+from django.urls import path
+
+from targeting.views import flights
+
+app_name = "targeting"
+
+urlpatterns = [
+    # Package flights
+    path("flights/", flights.flight_apps, name="flight_apps"),
+    path("apps/<id:app_pk>/flights/", flights.app_flight_list, name="app_flight_list"),
+    path(
+        "apps/<id:app_pk>/flights/new/",
+        flights.app_flight_create,
+        name="app_flight_create",
+    ),
+    path("flights/<id:pk>/edit/", flights.flight_edit, name="flight_edit"),
+    path("flights/<id:pk>/move/", flights.flight_move, name="flight_move"),
+    path("flights/<id:pk>/delete/", flights.flight_delete, name="flight_delete"),
+]

@@ -1,0 +1,1 @@
+"""Pages of targeting, a module per use."""
