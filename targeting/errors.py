@@ -20,6 +20,7 @@ class GroupChoiceError(ErrorCode):
         "foreign_group",
         _("Choose known user groups of the app's partner."),
     )
+    UNKNOWN_GROUP = "unknown_group", _("Choose known user groups from the list.")
 
 
 class FlightError(ErrorCode):
