@@ -1,6 +1,6 @@
 from django.urls import path
 
-from targeting.views import flights
+from targeting.views import audience, flights
 
 app_name = "targeting"
 
@@ -16,4 +16,6 @@ urlpatterns = [
     path("flights/<id:pk>/edit/", flights.flight_edit, name="flight_edit"),
     path("flights/<id:pk>/move/", flights.flight_move, name="flight_move"),
     path("flights/<id:pk>/delete/", flights.flight_delete, name="flight_delete"),
+    # Audience
+    path("apps/<id:app_pk>/audience/", audience.app_audience, name="app_audience"),
 ]

@@ -73,7 +73,7 @@ def objects_to_walk(*, partner, app, user) -> dict[str, int]:
     return {
         "engagement:segment": segment.pk,
         "engagement:known_user_group": group.pk,
-        "targeting:app_flight": app.pk,
+        "targeting:app": app.pk,
         "targeting:flight": flight.pk,
     }
 

@@ -5,29 +5,13 @@ service's, shown on these fields by ``service_errors_attach``."""
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
 
-from customers.http import IdField
 from customers.models import Partner
 from engagement.models import KnownUserGroup
 from engagement.selectors.known_user_groups import known_user_group_list
-from targeting.errors import GroupChoiceError
+from targeting.forms.groups import KnownUserGroupsField
 from targeting.models import FlightMove
-
-
-class KnownUserGroupsField(forms.ModelMultipleChoiceField):
-    """Known user groups chosen by id; a value that cannot be an id is refused
-    before the query (past bigint: an ``OverflowError`` on SQLite, a
-    ``DataError`` on PostgreSQL)."""
-
-    def clean(self, value):
-        for pk in value or []:
-            try:
-                IdField().clean(pk)
-            except ValidationError:
-                raise GroupChoiceError.UNKNOWN_GROUP.error() from None
-        return super().clean(value)
 
 
 class FlightForm(forms.Form):

@@ -32,7 +32,8 @@ def _get_flight(request: HttpRequest, pk: int) -> Flight:
     return get_object_or_404(flight_list_for_partner(partner=request.partner), pk=pk)
 
 
-def _require_editor(request: HttpRequest) -> None:
+def require_editor(request: HttpRequest) -> None:
+    """Refuse a viewer's change (403)."""
     if not request.membership.can_edit:
         raise PermissionDenied(_("Viewers cannot change package flights."))
 
@@ -69,7 +70,7 @@ def app_flight_list(request: HttpRequest, app_pk: int) -> HttpResponse:
 def _save(request: HttpRequest, *, app: App, flight: Flight | None) -> HttpResponse:
     """Show the form, or save it through the service and go to the list."""
     if request.method == "POST":
-        _require_editor(request)
+        require_editor(request)
         form = FlightForm(request.POST, partner=request.partner)
         if form.is_valid():
             try:
@@ -139,7 +140,7 @@ def flight_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then delete a flight; the flights above it move down."""
     flight = _get_flight(request, pk)
     if request.method == "POST":
-        _require_editor(request)
+        require_editor(request)
         services.flight_delete(flight=flight)
         messages.success(
             request, _("Flight “%(name)s” deleted.") % {"name": flight.name}
