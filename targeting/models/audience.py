@@ -1,5 +1,7 @@
 """Audience: who can see an app, everyone (public) or known user groups."""
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -61,3 +63,10 @@ class AppAudience(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app.name}: {'private' if self.private else 'public'}"
+
+    def is_published(self, now: dt.datetime) -> bool:
+        """Whether the app has been public: published, or its date has come
+        (before the beat task has run)."""
+        return self.published_at is not None or (
+            self.make_public_at is not None and self.make_public_at <= now
+        )

@@ -37,14 +37,16 @@ def audience_set_private(
     ``make_public_at``.
 
     Raises ``ValidationError``: ``once_public`` when the app has been
-    published, ``past_date`` for a publication date not after ``now``, and
-    the ``GroupChoiceError`` codes on ``groups``.
+    published (or its publication date has come), ``past_date`` for a
+    publication date not after ``now``, and the ``GroupChoiceError`` codes on
+    ``groups``.
     """
+    now = now or timezone.now()
     groups = known_user_groups_check(app=app, groups=groups)
-    if make_public_at is not None and make_public_at <= (now or timezone.now()):
+    if make_public_at is not None and make_public_at <= now:
         raise ValidationError({"make_public_at": AudienceError.PAST_DATE.error()})
     audience = _audience_lock(app=app)
-    if audience.published_at is not None:
+    if audience.is_published(now):
         raise AudienceError.ONCE_PUBLIC.error()
     audience.private = True
     audience.make_public_at = make_public_at

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.scope import partner_view
@@ -54,7 +55,7 @@ def app_audience(request: HttpRequest, app_pk: int) -> HttpResponse:
             }
         form = AudienceForm(initial=initial, partner=request.partner)
         status = 200
-    published = audience is not None and audience.published_at is not None
+    published = audience is not None and audience.is_published(timezone.now())
     return render(
         request,
         "targeting/audience.html",

@@ -35,7 +35,7 @@ def _get_flight(request: HttpRequest, pk: int) -> Flight:
 def require_editor(request: HttpRequest) -> None:
     """Refuse a viewer's change (403)."""
     if not request.membership.can_edit:
-        raise PermissionDenied(_("Viewers cannot change package flights."))
+        raise PermissionDenied(_("Viewers cannot change package flights or audiences."))
 
 
 def _to_list(flight: Flight) -> HttpResponse:

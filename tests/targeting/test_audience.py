@@ -159,6 +159,15 @@ def test_a_scheduled_publication_is_applied_once(app, ann, testers):
     assert excinfo.value.code == AudienceError.ONCE_PUBLIC
 
 
+def test_a_due_app_cannot_go_private_before_the_task_runs(app, testers):
+    due = NOW + dt.timedelta(hours=3)
+    private(app, [testers], make_public_at=due)
+    with pytest.raises(ValidationError) as excinfo:
+        services.audience_set_private(app=app, groups=[testers], now=due)
+    assert excinfo.value.code == AudienceError.ONCE_PUBLIC
+    assert AppAudience.objects.get(app=app).make_public_at == due
+
+
 def test_the_beat_task_publishes_due_apps_only(partner, app, testers):
     later = AppFactory(partner=partner)
     private(app, [testers], make_public_at=NOW + dt.timedelta(minutes=1))  # long past

@@ -110,6 +110,18 @@ def test_choosing_public_publishes_for_good_and_the_page_says_why(
     assert not AppAudience.objects.get(app=app).private
 
 
+def test_a_due_app_shows_as_public_before_the_task_runs(editor_client, app, testers):
+    audience_set_private(
+        app=app,
+        groups=[testers],
+        make_public_at=dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC),
+        now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+    html = editor_client.get(url(app)).content.decode()
+    assert "Public since 2026-01-02 03:04 UTC." in html
+    assert 'id="audience-form"' not in html
+
+
 def test_the_page_in_french(editor_client, app):
     audience_make_public(app=app)
     response = editor_client.get(url(app), headers={"accept-language": "fr"})
