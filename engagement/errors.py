@@ -38,6 +38,10 @@ class SegmentError(ErrorCode):
             "when the computation is done."
         ),
     )
+    IN_USE = (
+        "in_use",
+        _("“%(name)s” is used by: %(uses)s. Remove it from them first."),
+    )
 
 
 class DefinitionError(ErrorCode):
@@ -134,6 +138,15 @@ class KnownUserGroupError(ErrorCode):
     OTHER_GROUP = (
         "other_group",
         _("This import belongs to another group. Upload the file again."),
+    )
+
+
+class ExplainError(ErrorCode):
+    """The support form that explains a customer's membership of a segment."""
+
+    NO_CUSTOMER = (
+        "no_customer",
+        _("No customer has this e-mail address or ID."),
     )
 
 

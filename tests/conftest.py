@@ -105,7 +105,7 @@ def _migration_data(request):
             "create_schedule",
         ),
         ("engagement.migrations.0007_segment_recompute_sweeper", "create_schedule"),
-        ("targeting.migrations.0001_flights_audience", "create_schedule"),
+        ("targeting.migrations.0002_flights_audience", "create_schedule"),
     ):
         getattr(import_module(module), function)(apps, None)
 

@@ -32,6 +32,7 @@ BODY_PARAMETERS = (
     f"{PREFIX}-0-block",
     "groups",
     "rollout_percentage",
+    "segment",
 )
 ACTION_VERBS = ("add_filter", "remove_filter", "remove_block")
 # Read by views, but not an id: checked by the redirect walk, or plain words.

@@ -1,3 +1,3 @@
 """Support admin of customer groups, one module per kind of group."""
 
-from engagement.admin import known_user_groups, segments  # noqa: F401
+from engagement.admin import customers, known_user_groups, segments  # noqa: F401

@@ -2,12 +2,13 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from engagement import rules
+from engagement.admin.explain import membership_explain_view
 from engagement.models import Segment, SegmentRun, SegmentTemplate
 from engagement.selectors.segments import stored_definition_read
 from engagement.services.membership import segments_request_recompute
@@ -33,6 +34,7 @@ class SegmentAdmin(admin.ModelAdmin):
     readonly_fields = [
         "kind",
         "definition_text",
+        "explain_membership",
         "recent_runs",
         "status",
         "member_count",
@@ -68,6 +70,25 @@ class SegmentAdmin(admin.ModelAdmin):
             _("The stored definition does not pass the current rules:"),
             format_html_join("", "<li>{}</li>", ((p,) for p in stored.problems)),
         )
+
+    @admin.display(description=_("explain"))
+    def explain_membership(self, segment: Segment) -> str:
+        url = reverse("admin:engagement_segment_explain")
+        return format_html(
+            '<a href="{}?segment={}">{}</a>',
+            url,
+            segment.pk,
+            _("Explain a customer's membership"),
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(
+            lambda request: membership_explain_view(request, model_admin=self)
+        )
+        return [
+            path("explain/", view, name="engagement_segment_explain"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description=_("recent computations"))
     def recent_runs(self, segment: Segment) -> str:

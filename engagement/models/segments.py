@@ -104,6 +104,12 @@ class Segment(CustomerGroup):
             and self.member_count < settings.SEGMENT_MIN_SIZE
         )
 
+    @property
+    def is_active(self) -> bool:
+        """Usable for targeting (product.md §6.1): computed, not failed, and
+        not Small under the current minimum size."""
+        return self.status == SegmentStatus.ACTIVE and not self.is_small
+
 
 class AppStatistics(models.Model):
     """Counts of one app's customers that every process shares.

@@ -26,7 +26,10 @@ One job a module:
   ``definition_parse_json``;
 - ``text``: the segment definition text (``definition_text``);
 - ``compile``: a validated definition, an app and the day of computation
-  into a queryset of matching, eligible app customers (``segment_queryset``).
+  into a queryset of matching, eligible app customers (``segment_queryset``);
+  each eligibility test and each filter also compile alone
+  (``eligibility_checks``, ``condition_q``), which explaining one customer's
+  membership reads.
 
 Callers use the package (``from engagement import rules``); the names below
 are its public API. Semantics are product.md §3:
@@ -43,12 +46,15 @@ from engagement.rules.compile import (
     MIN_AGE,
     NEVER,
     WHITESPACE,
+    EligibilityCheck,
     condition_q,
     definition_q,
+    eligibility_checks,
     eligible_q,
     eligible_queryset,
     evaluation_date,
     segment_queryset,
+    window_q,
 )
 from engagement.rules.registry import (
     AGE_GROUPS,
@@ -68,7 +74,7 @@ from engagement.rules.registry import (
     attribute_category_key,
     attributes_by_category,
 )
-from engagement.rules.text import condition_text, definition_text
+from engagement.rules.text import condition_text, definition_text, value_text
 from engagement.rules.validate import (
     MAX_BLOCKS,
     MAX_CONDITIONS,
@@ -102,6 +108,7 @@ __all__ = [
     "WINDOW_DAYS",
     "Arity",
     "Attribute",
+    "EligibilityCheck",
     "Operator",
     "ValueType",
     "attribute_category_key",
@@ -112,8 +119,11 @@ __all__ = [
     "definition_q",
     "definition_text",
     "definition_validate",
+    "eligibility_checks",
     "eligible_q",
     "eligible_queryset",
     "evaluation_date",
     "segment_queryset",
+    "value_text",
+    "window_q",
 ]

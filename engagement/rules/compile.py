@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
+from enum import StrEnum
 from functools import reduce
 from operator import and_, or_
 from typing import Any
@@ -31,7 +32,9 @@ from engagement.rules.registry import (
 MIN_AGE = 17
 
 
-def _window(attribute: Attribute, today: dt.date) -> Q:
+def window_q(attribute: Attribute, *, today: dt.date) -> Q:
+    """Rows whose value of ``attribute`` is within its 90-day window (all
+    rows for an attribute without one)."""
     if not attribute.window_field:
         return Q()
     return Q(
@@ -94,7 +97,9 @@ def _text_q(attribute: Attribute, operator: str, value: Any, today: dt.date) -> 
         Exact(_TrimWhitespace(attribute.field), "")
     )
     negate = operator in {"is_not", "not_in"}
-    return present & _window(attribute, today) & (~Q(match) if negate else Q(match))
+    return (
+        present & window_q(attribute, today=today) & (~Q(match) if negate else Q(match))
+    )
 
 
 def _number_q(attribute: Attribute, operator: str, value: Any, today: dt.date) -> Q:
@@ -118,7 +123,7 @@ def _number_q(attribute: Attribute, operator: str, value: Any, today: dt.date) -
 
 def _date_q(attribute: Attribute, operator: str, value: Any, today: dt.date) -> Q:
     f = attribute.field
-    present = _present(f) & _window(attribute, today)
+    present = _present(f) & window_q(attribute, today=today)
     if operator == "before":
         match = Q(**{f"{f}__lt": dt.date.fromisoformat(value)})
     elif operator == "after":
@@ -170,14 +175,30 @@ def evaluation_date() -> dt.date:
     return timezone.now().astimezone(dt.UTC).date()
 
 
+class EligibilityCheck(StrEnum):
+    """The tests a customer must pass to be in any segment (product.md §3)."""
+
+    PLATFORM = "platform"
+    AUTHENTICATED = "authenticated"
+    AGE_KNOWN = "age_known"
+    OLD_ENOUGH = "old_enough"
+
+
+def eligibility_checks(*, today: dt.date) -> dict[EligibilityCheck, Q]:
+    """Each eligibility test as its own ``Q``; ``eligible_q`` is their AND."""
+    return {
+        EligibilityCheck.PLATFORM: Q(platform__in=AppCustomer.ELIGIBLE_PLATFORMS),
+        EligibilityCheck.AUTHENTICATED: Q(customer__authenticated=True),
+        EligibilityCheck.AGE_KNOWN: Q(customer__birth_date__isnull=False),
+        EligibilityCheck.OLD_ENOUGH: Q(
+            customer__birth_date__lte=years_before(today, MIN_AGE)
+        ),
+    }
+
+
 def eligible_q(*, today: dt.date) -> Q:
     """App customers who may be in a segment at all (product.md §3)."""
-    return Q(
-        platform__in=AppCustomer.ELIGIBLE_PLATFORMS,
-        customer__authenticated=True,
-        customer__birth_date__isnull=False,
-        customer__birth_date__lte=years_before(today, MIN_AGE),
-    )
+    return reduce(and_, eligibility_checks(today=today).values())
 
 
 def eligible_queryset(*, app: App | int, today: dt.date) -> QuerySet[AppCustomer]:

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from engagement.rules.registry import ATTRIBUTES, OPERATORS, Arity, Attribute, ValueType
 
 
-def _value_text(attribute: Attribute, value: Any) -> str:
+def value_text(attribute: Attribute, value: Any) -> str:
+    """One value of ``attribute`` as the definition text writes it ($10.00, Yes)."""
     if attribute.type is ValueType.CHOICE:
         return str(attribute.choices().get(value, value))
     if attribute.type is ValueType.DECIMAL:
@@ -31,10 +32,10 @@ def condition_text(condition: dict[str, Any]) -> str:
     value = condition["value"]
     label = str(attribute.label)
     if operator.arity is Arity.LIST:
-        items = ", ".join(_value_text(attribute, v) for v in value)
+        items = ", ".join(value_text(attribute, v) for v in value)
         return f"{label} {operator.symbol} [{items}]"
     if operator.arity is Arity.PAIR:
-        low, high = (_value_text(attribute, v) for v in value)
+        low, high = (value_text(attribute, v) for v in value)
         return _("%(label)s between %(low)s and %(high)s") % {
             "label": label,
             "low": low,
@@ -50,7 +51,7 @@ def condition_text(condition: dict[str, Any]) -> str:
             "label": label,
             "days": value,
         }
-    return f"{label} {operator.symbol} {_value_text(attribute, value)}"
+    return f"{label} {operator.symbol} {value_text(attribute, value)}"
 
 
 def definition_text(definition: dict[str, Any]) -> str:

@@ -11,7 +11,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models import ProtectedError
+from django.db.models.deletion import Collector
 
 from customers.models import App, Partner
 from engagement import rules
@@ -29,6 +31,22 @@ logger = logging.getLogger(__name__)
 def _check_app(*, partner: Partner, app: App) -> None:
     if app.partner_id != partner.pk:
         raise ValidationError({"app": SegmentError.FOREIGN_APP.error()})
+
+
+def _in_use(segment: Segment, exc: ProtectedError) -> ValidationError:
+    """Name the uses that hold the segment (``in_use``): the apps above this
+    one (targeting's offers, flights…) hold it by ``PROTECT`` foreign keys, so
+    this module needs not know them; each is named by its ``str()``."""
+    uses = ", ".join(sorted(str(use) for use in exc.protected_objects))
+    return SegmentError.IN_USE.error(name=segment.name, uses=uses)
+
+
+def _check_unused(segment: Segment) -> None:
+    """Refuse to move a used segment to another app: its uses are of its app."""
+    try:
+        Collector(using=router.db_for_write(Segment)).collect([segment])
+    except ProtectedError as exc:
+        raise ValidationError({"app": _in_use(segment, exc)}) from None
 
 
 @transaction.atomic
@@ -80,8 +98,11 @@ def segment_update(
     """Rename a segment or change its app or conditions.
 
     A changed app or definition asks for a recompute; a rename alone does not.
+    A segment in use cannot move to another app (``in_use``, on ``app``).
     """
     _check_app(partner=segment.partner, app=app)
+    if app.pk != segment.app_id:
+        _check_unused(segment)
     definition = rules.definition_validate(definition)
     recompute = definition != segment.definition or app.pk != segment.app_id
     segment.name = name
@@ -106,11 +127,15 @@ def segment_delete(*, segment: Segment, user: AbstractBaseUser | None) -> None:
 
     Raises ``ValidationError`` (code ``recompute_running``) while a recompute of it
     runs: its new members would outlive the segment, and waiting for it could
-    take minutes.
+    take minutes; and (code ``in_use``) while something uses it. Django
+    finds the uses before it deletes anything.
     """
     if not segment_recompute_lock_try(segment_id=segment.pk):
         raise SegmentError.RECOMPUTE_RUNNING.error(name=segment.name)
+    try:
+        segment.delete()
+    except ProtectedError as exc:
+        raise _in_use(segment, exc) from None
     logger.info(
         "segment_deleted segment=%s user=%s", segment.pk, getattr(user, "pk", None)
     )
-    segment.delete()

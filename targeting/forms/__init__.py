@@ -1,1 +1,1 @@
-"""Forms of targeting, a module per use."""
+"""Forms of the targeting pages, one module per use of groups."""

@@ -1,1 +1,1 @@
-"""Read use cases of targeting, a module per use."""
+"""Read use cases of targeting, one module per use of groups."""

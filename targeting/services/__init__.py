@@ -1,1 +1,1 @@
-"""Write use cases of targeting, a module per use."""
+"""Write use cases of targeting, one module per use of groups."""

@@ -1,1 +1,1 @@
-"""Pages of targeting, a module per use."""
+"""Views of the targeting pages, one module per use of groups."""

@@ -21,11 +21,10 @@ create_schedule, delete_schedule = periodic_task(
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
         ('customers', '0001_initial'),
         ('engagement', '0009_app_statistics'),
+        ('targeting', '0001_offers'),
         ('django_celery_beat', '0019_alter_periodictasks_options'),
     ]
 
