@@ -373,3 +373,8 @@ KNOWN_USER_GROUP_MAX_EMAILS = env.int("KNOWN_USER_GROUP_MAX_EMAILS", default=10_
 # these by dotted path (customers/hooks.py), so it never imports engagement.
 CUSTOMER_DATA_CHANGED = "engagement.services.customer_data.customer_data_changed"
 DEMO_DATA_SEEDED = "engagement.services.demo.demo_groups_seed"
+
+# Where a customer group is used (its page lists the uses): engagement asks
+# these by dotted path (engagement/selectors/uses.py), so it never imports
+# the apps that use groups.
+CUSTOMER_GROUP_USES = ["targeting.selectors.uses.offer_uses"]

@@ -4,7 +4,8 @@
 the apps above it. What must follow a change of customer data (cached counts
 forgotten, segments recomputed, known user groups linked) belongs to those
 apps, so each hook here calls the function that a setting names by dotted
-path, resolved with ``import_string`` on each call:
+path (or a list of them, called in order), resolved with ``import_string``
+on each call:
 
 - ``CUSTOMER_DATA_CHANGED``, after customer data of some apps was written
   (``customer_import``): ``(*, app_ids, since)``;
@@ -13,6 +14,8 @@ path, resolved with ``import_string`` on each call:
 
 Each returns what it did, one line each, for the command to print. A setting
 that is unset or empty means nothing builds on customers: nothing is called.
+``DEMO_DATA_SEEDED`` names two: engagement's demo groups, then targeting's
+demo flights, audience and offers, which use those groups.
 
 Why settings rather than a registration in an ``AppConfig.ready()``: the
 wiring is one line of configuration that anyone can grep, as with
@@ -36,10 +39,16 @@ if TYPE_CHECKING:
     from customers.models import App
 
 
-def _hook(name: str) -> Callable[..., Iterable[str]] | None:
-    """Return the callable that the setting ``name`` names, or None if unset."""
-    path = getattr(settings, name, None)
-    return import_string(path) if path else None
+def _hooks(name: str) -> list[Callable[..., Iterable[str]]]:
+    """Return the callables that the setting ``name`` names, in order.
+
+    The setting is one dotted path or a list of them (several apps may build
+    on customers); unset or empty means none.
+    """
+    paths = getattr(settings, name, None) or []
+    if isinstance(paths, str):
+        paths = [paths]
+    return [import_string(path) for path in paths]
 
 
 def customer_data_changed(*, app_ids: Iterable[int], since: dt.datetime) -> list[str]:
@@ -48,10 +57,12 @@ def customer_data_changed(*, app_ids: Iterable[int], since: dt.datetime) -> list
     ``since`` is a moment before the first write: every customer written
     since then is concerned. Return the lines the hook reports.
     """
-    hook = _hook("CUSTOMER_DATA_CHANGED")
-    if hook is None:
-        return []
-    return list(hook(app_ids=frozenset(app_ids), since=since))
+    app_ids = frozenset(app_ids)
+    return [
+        line
+        for hook in _hooks("CUSTOMER_DATA_CHANGED")
+        for line in hook(app_ids=app_ids, since=since)
+    ]
 
 
 def demo_data_seeded(*, app: App, email_suffix: str) -> list[str]:
@@ -60,7 +71,8 @@ def demo_data_seeded(*, app: App, email_suffix: str) -> list[str]:
     ``email_suffix`` ends every demo customer's address. Return the lines the
     hook reports.
     """
-    hook = _hook("DEMO_DATA_SEEDED")
-    if hook is None:
-        return []
-    return list(hook(app=app, email_suffix=email_suffix))
+    return [
+        line
+        for hook in _hooks("DEMO_DATA_SEEDED")
+        for line in hook(app=app, email_suffix=email_suffix)
+    ]

@@ -83,8 +83,12 @@ def test_engagement_imports_nothing_from_targeting():
     assert offending == [], "\n".join(offending)
 
 
-@pytest.mark.parametrize("setting", ["CUSTOMER_DATA_CHANGED", "DEMO_DATA_SEEDED"])
-def test_the_customers_hooks_name_callables_that_exist(settings, setting):
+@pytest.mark.parametrize(
+    "setting", ["CUSTOMER_DATA_CHANGED", "DEMO_DATA_SEEDED", "CUSTOMER_GROUP_USES"]
+)
+def test_the_hooks_name_callables_that_exist(settings, setting):
     from django.utils.module_loading import import_string
 
-    assert callable(import_string(getattr(settings, setting)))
+    paths = getattr(settings, setting)
+    for path in [paths] if isinstance(paths, str) else paths:
+        assert callable(import_string(path))

@@ -30,6 +30,7 @@ from engagement.selectors.known_user_groups import (
     known_user_group_export_rows,
     known_user_group_list,
 )
+from engagement.selectors.uses import customer_group_use_list
 from engagement.services import known_user_groups as services
 
 ADDRESSES_PER_PAGE = 100
@@ -134,7 +135,12 @@ def known_user_group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "engagement/known_user_groups/detail.html",
-        {"group": group, "page": page, "status": status},
+        {
+            "group": group,
+            "page": page,
+            "status": status,
+            "uses": customer_group_use_list(group=group),
+        },
     )
 
 

@@ -28,6 +28,7 @@ from engagement.selectors.segments import (
     segment_run_list,
     stored_definition_read,
 )
+from engagement.selectors.uses import customer_group_use_list
 from engagement.services import membership
 from engagement.services import segments as services
 from engagement.services.app_statistics import (
@@ -271,6 +272,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.htmx and request.htmx.target == "segment-status":
         return render(request, "engagement/segments/_statistics.html", context)
+    context["uses"] = customer_group_use_list(group=segment)
     return render(request, "engagement/segments/detail.html", context)
 
 

@@ -36,7 +36,14 @@ def test_a_hook_calls_the_callable_its_setting_names(recording):
     assert calls == [{"app_ids": frozenset({1, 3}), "since": since}]
 
 
-@pytest.mark.parametrize("unset", [None, ""])
+def test_a_list_of_hooks_is_called_in_order(settings):
+    settings.DEMO_DATA_SEEDED = [f"{__name__}.recorder", f"{__name__}.recorder"]
+    lines = hooks.demo_data_seeded(app=None, email_suffix=".demo.example")
+    assert lines == ["recorded", "recorded"]
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("unset", [None, "", []])
 def test_an_unset_hook_calls_nothing(settings, unset):
     settings.CUSTOMER_DATA_CHANGED = unset
     settings.DEMO_DATA_SEEDED = unset
