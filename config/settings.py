@@ -377,4 +377,8 @@ DEMO_DATA_SEEDED = "engagement.services.demo.demo_groups_seed"
 # Where a customer group is used (its page lists the uses): engagement asks
 # these by dotted path (engagement/selectors/uses.py), so it never imports
 # the apps that use groups.
-CUSTOMER_GROUP_USES = ["targeting.selectors.uses.offer_uses"]
+CUSTOMER_GROUP_USES = [
+    "targeting.selectors.uses.flight_uses",
+    "targeting.selectors.uses.audience_uses",
+    "targeting.selectors.uses.offer_uses",
+]

@@ -98,12 +98,16 @@ def _migration_data(request):
     from django.apps import apps
 
     for module, function in (
-        ("0002_segment_templates", "create_templates"),
-        ("0003_daily_recompute_schedule", "create_schedule"),
-        ("0005_known_user_group_linker_schedule", "create_schedule"),
-        ("0007_segment_recompute_sweeper", "create_schedule"),
+        ("engagement.migrations.0002_segment_templates", "create_templates"),
+        ("engagement.migrations.0003_daily_recompute_schedule", "create_schedule"),
+        (
+            "engagement.migrations.0005_known_user_group_linker_schedule",
+            "create_schedule",
+        ),
+        ("engagement.migrations.0007_segment_recompute_sweeper", "create_schedule"),
+        ("targeting.migrations.0002_flights_audience", "create_schedule"),
     ):
-        getattr(import_module(f"engagement.migrations.{module}"), function)(apps, None)
+        getattr(import_module(module), function)(apps, None)
 
 
 # CPU seconds a bounded call may use. Every bounded call in the suite needs a

@@ -1,6 +1,6 @@
 """Error codes come from the enums, each with its one message (design.md §3).
 
-``customers/errors.py`` and ``engagement/errors.py`` hold one enum per
+``customers/errors.py``, ``engagement/errors.py`` and ``targeting/errors.py`` hold one enum per
 domain; every ``ValidationError`` raised by the apps takes its code and its
 message from a member (``Member.error(**params)``). The source walk below
 fails on a code or a message written at a raise site, and on params that do
@@ -20,11 +20,12 @@ from django.utils.functional import Promise
 
 import customers.errors
 import engagement.errors
+import targeting.errors
 from customers.errors import ErrorCode
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("customers", "engagement")
-ERROR_MODULES = (customers.errors, engagement.errors)
+APPS = ("customers", "engagement", "targeting")
+ERROR_MODULES = (customers.errors, engagement.errors, targeting.errors)
 CODE_KEYWORDS = {"code", "violation_error_code"}
 GETTEXT = {
     "_",

@@ -25,7 +25,15 @@ HOSTILE_IDS = ("abc", "-1", "99999999999999999999", "")
 # Where views read an id, a number or an index: the query string (filters,
 # pages) and the body (forms, the editor's rows and structural actions).
 QUERY_PARAMETERS = ("app", "page", "template", "kind", "status")
-BODY_PARAMETERS = ("app", "partner", f"{PREFIX}-TOTAL_FORMS", f"{PREFIX}-0-block")
+BODY_PARAMETERS = (
+    "app",
+    "partner",
+    f"{PREFIX}-TOTAL_FORMS",
+    f"{PREFIX}-0-block",
+    "groups",
+    "rollout_percentage",
+    "segment",
+)
 ACTION_VERBS = ("add_filter", "remove_filter", "remove_block")
 # Read by views, but not an id: checked by the redirect walk, or plain words.
 NOT_IDS = {"next", "action"}
@@ -55,13 +63,20 @@ def _numeric_fields(cls) -> set[str]:
 
 def _ours(cls) -> bool:
     module = cls.__module__
-    return module.startswith(("customers.", "engagement.")) and ".admin" not in module
+    return (
+        module.startswith(("customers.", "engagement.", "targeting."))
+        and ".admin" not in module
+    )
 
 
 def test_the_walk_covers_every_parameter_our_views_read():
     """A view that starts reading a new id parameter must join the walk."""
     query, body = set(), set()
-    for path in [*ROOT.glob("customers/*.py"), *ROOT.glob("engagement/views/*.py")]:
+    for path in [
+        *ROOT.glob("customers/*.py"),
+        *ROOT.glob("engagement/views/*.py"),
+        *ROOT.glob("targeting/views/*.py"),
+    ]:
         for method, name in READS.findall(path.read_text()):
             (query if method == "GET" else body).add(name)
     for cls in _subclasses(FilterSet):

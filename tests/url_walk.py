@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from engagement.services.segments import segment_create
+from targeting.services.flights import flight_create
 from tests.factories import known_user_group
 
 PATH_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
@@ -59,7 +60,7 @@ def valid_path_values(route: str, name: str, ids: dict[str, int]) -> dict[str, s
 
 
 def objects_to_walk(*, partner, app, user) -> dict[str, int]:
-    """Create a segment and a known user group for the path parameters.
+    """Create a segment, a known user group and a flight for the path parameters.
 
     Returns their ids keyed by the prefix of their URL names, as
     ``valid_path_values`` takes them.
@@ -68,7 +69,13 @@ def objects_to_walk(*, partner, app, user) -> dict[str, int]:
         partner=partner, app=app, name="Spenders", definition=SPEND_OVER_1, user=user
     )
     group = known_user_group(partner=partner, emails=["a@mail.example"], user=user)
-    return {"engagement:segment": segment.pk, "engagement:known_user_group": group.pk}
+    flight = flight_create(app=app, name="Beta", groups=[group], version="1.0.0.0")
+    return {
+        "engagement:segment": segment.pk,
+        "engagement:known_user_group": group.pk,
+        "targeting:app": app.pk,
+        "targeting:flight": flight.pk,
+    }
 
 
 def request_rolled_back(client: Client, method: str, path: str, data=None, **extra):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import App, Customer, store_product_id_validator
 from engagement.models import Segment
-from targeting.offer_errors import OfferError
+from targeting.errors import OfferError
 
 # What ``store_product_id_validator`` accepts, as the database checks it: the
 # regex lookup is a ``REGEXP`` function on SQLite and ``~`` on PostgreSQL.

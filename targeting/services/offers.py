@@ -14,8 +14,8 @@ from django.utils import timezone
 from customers.models import App, Customer
 from customers.names import name_clean
 from engagement.models import Segment
+from targeting.errors import OfferError
 from targeting.models import Offer, OfferConversion, OfferTracking
-from targeting.offer_errors import OfferError
 
 logger = logging.getLogger(__name__)
 

@@ -5,6 +5,8 @@ from django.urls import reverse
 
 from engagement.selectors.uses import customer_group_use_list
 from engagement.services.known_user_groups import known_user_group_create
+from targeting.services.audience import audience_make_public, audience_set_private
+from targeting.services.flights import flight_create
 from tests.targeting.offer_helpers import computed_segment, offer, spender
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +69,25 @@ def test_the_status_poll_does_not_ask_for_uses(editor_client, segment, settings)
 
 def explode(*, group):
     raise AssertionError("the status poll asked for the uses")
+
+
+def test_a_known_user_groups_page_lists_its_flights_and_private_audiences(
+    editor_client, partner, app, editor
+):
+    group = known_user_group_create(
+        partner=partner, name="Testers", addresses=["a@example.com"], user=editor
+    )
+    beta = flight_create(app=app, name="Beta ring", groups=[group], version="1.0.0.0")
+    audience_set_private(app=app, groups=[group])
+    html = editor_client.get(
+        reverse("engagement:known_user_group_detail", args=[group.pk])
+    ).content.decode()
+    assert reverse("targeting:flight_edit", args=[beta.pk]) in html
+    assert "Package flight" in html
+    assert "Beta ring" in html
+    assert reverse("targeting:app_audience", args=[app.pk]) in html
+    assert "Private audience" in html
+    audience_make_public(app=app)  # a public audience uses no group
+    assert [use.kind for use in customer_group_use_list(group=group)] == [
+        "Package flight"
+    ]

@@ -7,8 +7,8 @@ from django.db import DataError, IntegrityError, transaction
 from engagement.errors import SegmentError
 from engagement.models import Segment
 from engagement.services.segments import segment_create, segment_delete, segment_update
+from targeting.errors import OfferError
 from targeting.models import Offer, OfferTracking
-from targeting.offer_errors import OfferError
 from targeting.services.offers import offer_create, offer_delete, offer_update
 from tests.factories import AppFactory
 from tests.targeting.offer_helpers import (

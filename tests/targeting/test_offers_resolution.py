@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from engagement.models import Segment
+from targeting.errors import OfferError
 from targeting.models import OfferConversion, OfferTracking
-from targeting.offer_errors import OfferError
 from targeting.selectors.offers import offer_list, offers_for_customer
 from targeting.services.offers import offer_conversion_record, offer_delete
 from tests.factories import AppFactory

@@ -1,0 +1,3 @@
+"""Celery tasks of targeting (autodiscovered as ``targeting.tasks``)."""
+
+from targeting.tasks import audience  # noqa: F401

@@ -1,0 +1,149 @@
+"""Package flight pages: an app's flights in rank order above the
+non-flighted package, create, edit, move up / down and delete
+(product.md §6.2). Moves are plain form submits."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from customers.models import App
+from customers.scope import partner_view
+from engagement.forms import service_errors_attach
+from targeting.forms.flights import FlightForm, FlightMoveForm
+from targeting.models import NON_FLIGHTED_RANK, Flight
+from targeting.selectors.flights import (
+    flight_app_list,
+    flight_list,
+    flight_list_for_partner,
+)
+from targeting.services import flights as services
+
+
+def _get_app(request: HttpRequest, app_pk: int) -> App:
+    return get_object_or_404(flight_app_list(partner=request.partner), pk=app_pk)
+
+
+def _get_flight(request: HttpRequest, pk: int) -> Flight:
+    return get_object_or_404(flight_list_for_partner(partner=request.partner), pk=pk)
+
+
+def require_editor(request: HttpRequest) -> None:
+    """Refuse a viewer's change (403)."""
+    if not request.membership.can_edit:
+        raise PermissionDenied(_("Viewers cannot change package flights or audiences."))
+
+
+def _to_list(flight: Flight) -> HttpResponse:
+    return redirect("targeting:app_flight_list", app_pk=flight.app_id)
+
+
+@partner_view()
+def flight_apps(request: HttpRequest) -> HttpResponse:
+    """The partner's apps, each with its number of flights."""
+    apps = flight_app_list(partner=request.partner)
+    return render(request, "targeting/flights/apps.html", {"apps": apps})
+
+
+@partner_view()
+def app_flight_list(request: HttpRequest, app_pk: int) -> HttpResponse:
+    """The app's flights, highest rank first, and the non-flighted package
+    last as #1."""
+    app = _get_app(request, app_pk)
+    flights = list(flight_list(app=app))
+    return render(
+        request,
+        "targeting/flights/list.html",
+        {
+            "app": app,
+            "flights": flights,
+            "top_rank": flights[0].rank if flights else None,
+            "non_flighted_rank": NON_FLIGHTED_RANK,
+        },
+    )
+
+
+def _save(request: HttpRequest, *, app: App, flight: Flight | None) -> HttpResponse:
+    """Show the form, or save it through the service and go to the list."""
+    if request.method == "POST":
+        require_editor(request)
+        form = FlightForm(request.POST, partner=request.partner)
+        if form.is_valid():
+            try:
+                if flight is None:
+                    flight = services.flight_create(app=app, **form.cleaned_data)
+                else:
+                    services.flight_update(flight=flight, **form.cleaned_data)
+            except ValidationError as exc:
+                service_errors_attach(form=form, error=exc)
+            else:
+                messages.success(
+                    request, _("Flight “%(name)s” saved.") % {"name": flight.name}
+                )
+                return _to_list(flight)
+        status = 400
+    else:
+        initial = {}
+        if flight is not None:
+            initial = {
+                "name": flight.name,
+                "groups": list(flight.groups.all()),
+                "version": flight.version,
+                "rollout_percentage": flight.rollout_percentage,
+            }
+        form = FlightForm(initial=initial, partner=request.partner)
+        status = 200
+    return render(
+        request,
+        "targeting/flights/form.html",
+        {
+            "app": app,
+            "flight": flight,
+            "form": form,
+            "readonly": not request.membership.can_edit,
+        },
+        status=status,
+    )
+
+
+@partner_view(editor=True)
+def app_flight_create(request: HttpRequest, app_pk: int) -> HttpResponse:
+    """A new flight of the app; it ranks highest."""
+    return _save(request, app=_get_app(request, app_pk), flight=None)
+
+
+@partner_view()
+def flight_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a flight; viewers see it read-only."""
+    flight = _get_flight(request, pk)
+    return _save(request, app=flight.app, flight=flight)
+
+
+@require_POST
+@partner_view(editor=True)
+def flight_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a flight one rank up or down, then show the list."""
+    flight = _get_flight(request, pk)
+    form = FlightMoveForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Move a flight up or down."))
+    services.flight_move(flight=flight, direction=form.cleaned_data["direction"])
+    return _to_list(flight)
+
+
+@partner_view()
+def flight_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, then delete a flight; the flights above it move down."""
+    flight = _get_flight(request, pk)
+    if request.method == "POST":
+        require_editor(request)
+        services.flight_delete(flight=flight)
+        messages.success(
+            request, _("Flight “%(name)s” deleted.") % {"name": flight.name}
+        )
+        return _to_list(flight)
+    return render(request, "targeting/flights/delete.html", {"flight": flight})
