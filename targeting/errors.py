@@ -86,3 +86,12 @@ class OfferError(ErrorCode):
         "offer_unknown_addon",
         _("No offer with this tracking ID is for the add-on %(addon)s."),
     )
+
+
+class CustomerCheckError(ErrorCode):
+    """The e-mail address a partner checks (``forms.check``)."""
+
+    INVALID_EMAIL = (
+        "check_invalid_email",
+        _("Enter one e-mail address, such as name@example.com."),
+    )

@@ -1,6 +1,7 @@
 """Package flight pages: an app's flights in rank order above the
 non-flighted package, create, edit, move up / down and delete
-(product.md §6.2). Moves are plain form submits."""
+(product.md §6.2), and checking which flight an e-mail address would get.
+Moves and checks are plain form submits."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from django.views.decorators.http import require_POST
 from customers.models import App
 from customers.scope import partner_view
 from engagement.forms import service_errors_attach
+from targeting.forms.check import CustomerCheckForm
 from targeting.forms.flights import FlightForm, FlightMoveForm
 from targeting.models import NON_FLIGHTED_RANK, Flight
+from targeting.selectors.check import customer_check
 from targeting.selectors.flights import (
     flight_app_list,
     flight_list,
@@ -52,14 +55,24 @@ def flight_apps(request: HttpRequest) -> HttpResponse:
 @partner_view()
 def app_flight_list(request: HttpRequest, app_pk: int) -> HttpResponse:
     """The app's flights, highest rank first, and the non-flighted package
-    last as #1."""
+    last as #1; with an ``email``, which of them that address would get.
+
+    An htmx check (target ``customer-check``) gets the check's part only.
+    """
     app = _get_app(request, app_pk)
+    check_form = CustomerCheckForm(request.GET if "email" in request.GET else None)
+    check = None
+    if check_form.is_valid():
+        check = customer_check(app=app, email=check_form.cleaned_data["email"])
+    context = {"app": app, "check_form": check_form, "check": check}
+    if request.htmx and request.htmx.target == "customer-check":
+        return render(request, "targeting/flights/_check.html", context)
     flights = list(flight_list(app=app))
     return render(
         request,
         "targeting/flights/list.html",
         {
-            "app": app,
+            **context,
             "flights": flights,
             "top_rank": flights[0].rank if flights else None,
             "non_flighted_rank": NON_FLIGHTED_RANK,
