@@ -280,7 +280,6 @@ def test_an_htmx_check_answers_the_check_only(editor_client, app, beta):
 def test_the_page_is_the_same_for_a_customer_and_nobody(editor_client, app, beta):
     """Byte for byte, but for the address itself and the CSRF tokens."""
     customer = AppCustomerFactory(app=app).customer
-
     assert check_page(editor_client, app, customer.email) == check_page(
         editor_client, app, "nobody@mail.example"
     )
