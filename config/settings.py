@@ -372,7 +372,10 @@ KNOWN_USER_GROUP_MAX_EMAILS = env.int("KNOWN_USER_GROUP_MAX_EMAILS", default=10_
 # What follows a change of customer data, and the demo groups: customers calls
 # these by dotted path (customers/hooks.py), so it never imports engagement.
 CUSTOMER_DATA_CHANGED = "engagement.services.customer_data.customer_data_changed"
-DEMO_DATA_SEEDED = "engagement.services.demo.demo_groups_seed"
+DEMO_DATA_SEEDED = [
+    "engagement.services.demo.demo_groups_seed",
+    "targeting.services.demo.demo_targeting_seed",
+]
 
 # Where a customer group is used (its page lists the uses): engagement asks
 # these by dotted path (engagement/selectors/uses.py), so it never imports

@@ -69,6 +69,17 @@ def viewer_client(client, viewer):
     return client
 
 
+@pytest.fixture
+def support_client(client):
+    """A staff member of the Support group, signed in (the support admin)."""
+    from customers.demo.accounts import support_group_upsert
+
+    user = UserFactory(username="support", is_staff=True)
+    user.groups.add(support_group_upsert())
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture(autouse=True)
 def _clean_state():
     """Each test starts in English with an empty cache: a request in French

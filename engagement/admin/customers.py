@@ -21,7 +21,8 @@ from engagement.selectors.customers import (
 GROUP_FIELDS = ["segments", "known_user_groups"]
 
 
-def _table(headers: list, rows: list[tuple]) -> str:
+def html_table(headers: list, rows: list[tuple]) -> str:
+    """Render rows of (already escaped or plain) cells as a small HTML table."""
     head = format_html_join("", "<th scope='col'>{}</th>", ((h,) for h in headers))
     body = format_html_join(
         "",
@@ -75,7 +76,9 @@ class CustomerGroupsAdmin(CustomerAdmin):
         ]
         if not rows:
             return _("No segments")
-        return _table([_("segment"), _("app"), _("status"), _("membership"), ""], rows)
+        return html_table(
+            [_("segment"), _("app"), _("status"), _("membership"), ""], rows
+        )
 
     @admin.display(description=_("known user group addresses"))
     def known_user_groups(self, customer: Customer) -> str:
@@ -99,4 +102,4 @@ class CustomerGroupsAdmin(CustomerAdmin):
         ]
         if not rows:
             return _("No known user groups")
-        return _table([_("group"), _("partner"), _("e-mail"), _("status")], rows)
+        return html_table([_("group"), _("partner"), _("e-mail"), _("status")], rows)

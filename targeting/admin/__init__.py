@@ -1,3 +1,3 @@
 """Support admin of targeting, one module per use of groups."""
 
-from targeting.admin import audience, flights, offers  # noqa: F401
+from targeting.admin import audience, customers, flights, offers  # noqa: F401

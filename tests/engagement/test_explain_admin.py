@@ -9,7 +9,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from customers.demo.accounts import support_group_upsert
 from engagement.errors import ExplainError
 from engagement.models import Segment, SegmentMembership
 from tests.factories import (
@@ -24,14 +23,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 EXPLAIN = "admin:engagement_segment_explain"
-
-
-@pytest.fixture
-def support_client(client):
-    user = UserFactory(username="support", is_staff=True)
-    user.groups.add(support_group_upsert())
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
