@@ -112,8 +112,8 @@ def customer_check(
     addresses = KnownUserGroupAddress.objects.filter(
         group__partner_id=app.partner_id, email=email
     ).select_related("customer")
-    linked = {}
-    customer = None
+    linked: dict[int, bool] = {}  # group id → the address is a member
+    customer: Customer | None = None
     for address in addresses:
         linked[address.group_id] = address.customer_id is not None
         customer = customer or address.customer
