@@ -17,7 +17,7 @@ from customers.scope import partner_view
 from engagement.forms import service_errors_attach
 from targeting.forms.check import CustomerCheckForm
 from targeting.forms.flights import FlightForm, FlightMoveForm
-from targeting.models import NON_FLIGHTED_RANK, Flight
+from targeting.models import NON_FLIGHTED_RANK, Flight, FlightMove
 from targeting.selectors.check import customer_check
 from targeting.selectors.flights import (
     flight_app_list,
@@ -67,17 +67,20 @@ def app_flight_list(request: HttpRequest, app_pk: int) -> HttpResponse:
     context = {"app": app, "check_form": check_form, "check": check}
     if request.htmx and request.htmx.target == "customer-check":
         return render(request, "targeting/flights/_check.html", context)
-    flights = list(flight_list(app=app))
     return render(
-        request,
-        "targeting/flights/list.html",
-        {
-            **context,
-            "flights": flights,
-            "top_rank": flights[0].rank if flights else None,
-            "non_flighted_rank": NON_FLIGHTED_RANK,
-        },
+        request, "targeting/flights/list.html", {**context, **_table_context(app)}
     )
+
+
+def _table_context(app: App) -> dict:
+    """What the flights table shows: the flights, highest first, and ranks."""
+    flights = list(flight_list(app=app))
+    return {
+        "app": app,
+        "flights": flights,
+        "top_rank": flights[0].rank if flights else None,
+        "non_flighted_rank": NON_FLIGHTED_RANK,
+    }
 
 
 def _save(request: HttpRequest, *, app: App, flight: Flight | None) -> HttpResponse:
@@ -144,8 +147,20 @@ def flight_move(request: HttpRequest, pk: int) -> HttpResponse:
     form = FlightMoveForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Move a flight up or down."))
-    services.flight_move(flight=flight, direction=form.cleaned_data["direction"])
-    return _to_list(flight)
+    direction = form.cleaned_data["direction"]
+    services.flight_move(flight=flight, direction=direction)
+    if not request.htmx:
+        return _to_list(flight)
+    # The table is swapped in place; the moved flight's button keeps the
+    # focus, or its other button when that one is now disabled (at an end).
+    context = _table_context(flight.app)
+    order = [f.pk for f in context["flights"]]  # highest rank first
+    end = order[0] if direction == FlightMove.UP else order[-1]
+    at_end = flight.pk == end
+    opposite = FlightMove.DOWN if direction == FlightMove.UP else FlightMove.UP
+    focus = opposite if at_end else direction
+    context["moved"] = {"pk": flight.pk, "focus": str(focus)}
+    return render(request, "targeting/flights/_table.html", context)
 
 
 @partner_view()

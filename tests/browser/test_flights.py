@@ -47,9 +47,12 @@ def test_partner_flights_a_group_moves_it_up_and_checks_a_customer(
     expect(rows.nth(1)).to_contain_text("#2 Beta ring")
     expect(rows.nth(2)).to_contain_text("#1 Non-flighted package")
 
-    page.get_by_role("button", name="Move up Beta ring").click()
+    page.get_by_role("button", name="Move up Beta ring").focus()
+    page.keyboard.press("Enter")  # keyboard-operable; the table is swapped in place
     expect(rows.nth(0)).to_contain_text("#3 Beta ring")
     expect(rows.nth(1)).to_contain_text("#2 Gamma ring")
+    # Beta ring is now the top: its Move down keeps the focus, not <body>.
+    expect(page.get_by_role("button", name="Move down Beta ring")).to_be_focused()
 
     email = page.get_by_label("E-mail address")
     email.fill("not an address")

@@ -1,5 +1,7 @@
 """Package flight pages: list, create, edit, move, delete; scope and roles."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -142,6 +144,42 @@ def test_moving_with_plain_submits(editor_client, app, flights):
     assert ranked(app) == [("Beta", 3), ("Alpha", 2)]
     assert editor_client.post(url, {"direction": "sideways"}).status_code == 400
     assert editor_client.get(url).status_code == 405
+
+
+def test_moving_with_htmx_swaps_the_table_and_keeps_the_focus(
+    editor_client, app, flights
+):
+    alpha, beta = flights
+    url = reverse("targeting:flight_move", args=[alpha.pk])
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "flights-table"}
+    response = editor_client.post(url, {"direction": "up"}, **htmx)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.startswith('<div class="table-responsive" id="flights-table">')
+    assert ranked(app) == [("Alpha", 3), ("Beta", 2)]
+    # Alpha is now the top, so Move up is disabled: its Move down gets focus.
+    assert re.search(rf'id="flight-{alpha.pk}-down"[^>]*autofocus', html)
+    assert (
+        "autofocus"
+        not in html.replace(f'id="flight-{alpha.pk}-down"', "", 1).split(
+            f'id="flight-{alpha.pk}-down"'
+        )[0]
+        or html.count("autofocus") == 1
+    )
+    html = editor_client.post(
+        reverse("targeting:flight_move", args=[beta.pk]), {"direction": "up"}, **htmx
+    ).content.decode()
+    assert ranked(app) == [("Beta", 3), ("Alpha", 2)]
+    assert re.search(rf'id="flight-{beta.pk}-down"[^>]*autofocus', html)
+
+
+def test_the_move_buttons_post_with_htmx_and_without(editor_client, app, flights):
+    html = editor_client.get(
+        reverse("targeting:app_flight_list", args=[app.pk])
+    ).content.decode()
+    move = reverse("targeting:flight_move", args=[flights[0].pk])
+    assert f'action="{move}"' in html and f'hx-post="{move}"' in html
+    assert 'hx-target="#flights-table"' in html
 
 
 def test_deleting_asks_first_then_closes_the_gap(editor_client, app, testers, flights):
