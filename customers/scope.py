@@ -14,11 +14,13 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from customers.selectors import partner_membership_current
 
 SESSION_KEY = "current_partner_id"
+# What a viewer who tries to change something reads (403).
+VIEWER_REFUSAL = gettext_lazy("Viewers cannot change customer groups.")
 
 
 def partner_view(*, editor: bool = False) -> Callable:
@@ -40,9 +42,16 @@ def partner_view(*, editor: bool = False) -> Callable:
             request.membership = membership
             request.partner = membership.partner
             if editor and not membership.can_edit:
-                raise PermissionDenied(_("Viewers cannot change customer groups."))
+                raise PermissionDenied(VIEWER_REFUSAL)
             return view(request, *args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def editor_required(request: HttpRequest, *, refusal: str) -> None:
+    """Refuse a viewer's change (403) with ``refusal``, on a view that viewers
+    may read (a page that shows a form read-only and saves it on POST)."""
+    if not request.membership.can_edit:
+        raise PermissionDenied(refusal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers.request_size import form_refuse, post_size_checked
-from customers.scope import partner_view
+from customers.scope import VIEWER_REFUSAL, editor_required, partner_view
 from engagement.forms import service_errors_attach
 from engagement.forms.known_user_groups import (
     KnownUserGroupConfirmForm,
@@ -40,11 +40,6 @@ def _get_group(request: HttpRequest, pk: int) -> KnownUserGroup:
     return get_object_or_404(known_user_group_list(partner=request.partner), pk=pk)
 
 
-def _require_editor(request: HttpRequest) -> None:
-    if not request.membership.can_edit:
-        raise PermissionDenied(_("Viewers cannot change customer groups."))
-
-
 def _report_duplicates(request: HttpRequest, form: KnownUserGroupForm) -> None:
     if form.parsed and form.parsed.duplicates:
         messages.info(
@@ -67,7 +62,7 @@ def _create_too_big(request: HttpRequest, message: str) -> HttpResponse:
 
 def _edit_too_big(request: HttpRequest, message: str, pk: int) -> HttpResponse:
     group = _get_group(request, pk)
-    _require_editor(request)
+    editor_required(request, refusal=VIEWER_REFUSAL)
     form = KnownUserGroupForm(initial={"addresses": _box(group)}, editing=True)
     return render(
         request,
@@ -79,7 +74,7 @@ def _edit_too_big(request: HttpRequest, message: str, pk: int) -> HttpResponse:
 
 def _import_too_big(request: HttpRequest, message: str, pk: int) -> HttpResponse:
     group = _get_group(request, pk)
-    _require_editor(request)
+    editor_required(request, refusal=VIEWER_REFUSAL)
     form = form_refuse(KnownUserGroupImportForm(), message)
     return render(
         request,
@@ -150,7 +145,7 @@ def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Add and remove addresses in the box; the name is shown, never changed."""
     group = _get_group(request, pk)
     if request.method == "POST":
-        _require_editor(request)
+        editor_required(request, refusal=VIEWER_REFUSAL)
         form = KnownUserGroupForm(request.POST, editing=True)
         if form.is_valid():
             try:
@@ -190,7 +185,7 @@ def known_user_group_import(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         context["form"] = KnownUserGroupImportForm()
         return render(request, "engagement/known_user_groups/import.html", context)
-    _require_editor(request)
+    editor_required(request, refusal=VIEWER_REFUSAL)
     if "payload" in request.POST:
         confirm = KnownUserGroupConfirmForm(request.POST, group_id=group.pk)
         if confirm.is_valid():

@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from config.statement_timeout import is_statement_timeout
 from customers.http import redirect_target
 from customers.request_size import form_refuse, post_size_checked
-from customers.scope import partner_view
+from customers.scope import VIEWER_REFUSAL, editor_required, partner_view
 from engagement.charts import history_chart
 from engagement.forms import service_errors_attach
 from engagement.forms.segment_editor import SegmentEditor
@@ -42,8 +42,7 @@ def _get_segment(request: HttpRequest, pk: int) -> Segment:
 
 def _editor(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
     """Handle a POST to the editor: a structural action, or Save."""
-    if not request.membership.can_edit:
-        raise PermissionDenied(_("Viewers cannot change customer groups."))
+    editor_required(request, refusal=VIEWER_REFUSAL)
     action = request.POST.get("action", "save")
     editor = SegmentEditor.from_post(
         partner=request.partner,
@@ -144,8 +143,7 @@ def _editor_too_big(
     request: HttpRequest, message: str, pk: int | None = None
 ) -> HttpResponse:
     """The editor as it was before a POST too big to read, with the message."""
-    if not request.membership.can_edit:
-        raise PermissionDenied(_("Viewers cannot change customer groups."))
+    editor_required(request, refusal=VIEWER_REFUSAL)
     segment = _get_segment(request, pk) if pk is not None else None
     editor = SegmentEditor.from_definition(
         partner=request.partner,

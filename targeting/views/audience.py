@@ -10,14 +10,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.scope import partner_view
+from customers.scope import editor_required, partner_view
 from engagement.forms import service_errors_attach
 from targeting.errors import AudienceError
 from targeting.forms.audience import PRIVATE, PUBLIC, AudienceForm
 from targeting.selectors.audience import audience_get
 from targeting.selectors.flights import flight_app_list
 from targeting.services import audience as services
-from targeting.views.flights import require_editor
+from targeting.views.flights import VIEWER_REFUSAL
 
 
 @partner_view()
@@ -26,7 +26,7 @@ def app_audience(request: HttpRequest, app_pk: int) -> HttpResponse:
     app = get_object_or_404(flight_app_list(partner=request.partner), pk=app_pk)
     audience = audience_get(app=app)
     if request.method == "POST":
-        require_editor(request)
+        editor_required(request, refusal=VIEWER_REFUSAL)
         form = AudienceForm(request.POST, partner=request.partner)
         if form.is_valid():
             data = form.cleaned_data

@@ -6,14 +6,15 @@ Moves and checks are plain form submits."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from customers.models import App
-from customers.scope import partner_view
+from customers.scope import editor_required, partner_view
 from engagement.forms import service_errors_attach
 from targeting.forms.check import CustomerCheckForm
 from targeting.forms.flights import FlightForm, FlightMoveForm
@@ -26,6 +27,8 @@ from targeting.selectors.flights import (
 )
 from targeting.services import flights as services
 
+VIEWER_REFUSAL = gettext_lazy("Viewers cannot change package flights or audiences.")
+
 
 def _get_app(request: HttpRequest, app_pk: int) -> App:
     return get_object_or_404(flight_app_list(partner=request.partner), pk=app_pk)
@@ -33,12 +36,6 @@ def _get_app(request: HttpRequest, app_pk: int) -> App:
 
 def _get_flight(request: HttpRequest, pk: int) -> Flight:
     return get_object_or_404(flight_list_for_partner(partner=request.partner), pk=pk)
-
-
-def require_editor(request: HttpRequest) -> None:
-    """Refuse a viewer's change (403)."""
-    if not request.membership.can_edit:
-        raise PermissionDenied(_("Viewers cannot change package flights or audiences."))
 
 
 def _to_list(flight: Flight) -> HttpResponse:
@@ -86,7 +83,7 @@ def _table_context(app: App) -> dict:
 def _save(request: HttpRequest, *, app: App, flight: Flight | None) -> HttpResponse:
     """Show the form, or save it through the service and go to the list."""
     if request.method == "POST":
-        require_editor(request)
+        editor_required(request, refusal=VIEWER_REFUSAL)
         form = FlightForm(request.POST, partner=request.partner)
         if form.is_valid():
             try:
@@ -168,7 +165,7 @@ def flight_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then delete a flight; the flights above it move down."""
     flight = _get_flight(request, pk)
     if request.method == "POST":
-        require_editor(request)
+        editor_required(request, refusal=VIEWER_REFUSAL)
         services.flight_delete(flight=flight)
         messages.success(
             request, _("Flight “%(name)s” deleted.") % {"name": flight.name}

@@ -4,18 +4,21 @@ create, edit and delete (product.md §6.4)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from customers.models import App
-from customers.scope import partner_view
+from customers.scope import editor_required, partner_view
 from engagement.forms import service_errors_attach
 from targeting.forms.offers import OfferForm
 from targeting.models import Offer
 from targeting.selectors.offers import offer_app_list, offer_list
 from targeting.services import offers as services
+
+VIEWER_REFUSAL = gettext_lazy("Viewers cannot change offers.")
 
 
 def _get_app(request: HttpRequest, app_pk: int) -> App:
@@ -24,11 +27,6 @@ def _get_app(request: HttpRequest, app_pk: int) -> App:
 
 def _get_offer(request: HttpRequest, pk: int) -> Offer:
     return get_object_or_404(offer_list(partner=request.partner), pk=pk)
-
-
-def _require_editor(request: HttpRequest) -> None:
-    if not request.membership.can_edit:
-        raise PermissionDenied(_("Viewers cannot change offers."))
 
 
 @partner_view()
@@ -51,7 +49,7 @@ def _save(request: HttpRequest, *, app: App, offer: Offer | None) -> HttpRespons
     """Show the form, or save it through the service and go to the list."""
     current = offer.segment if offer else None
     if request.method == "POST":
-        _require_editor(request)
+        editor_required(request, refusal=VIEWER_REFUSAL)
         form = OfferForm(request.POST, app=app, current=current)
         if form.is_valid():
             try:
@@ -109,7 +107,7 @@ def offer_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then delete an offer."""
     offer = _get_offer(request, pk)
     if request.method == "POST":
-        _require_editor(request)
+        editor_required(request, refusal=VIEWER_REFUSAL)
         services.offer_delete(offer=offer)
         messages.success(request, _("Offer “%(name)s” deleted.") % {"name": offer.name})
         return redirect("targeting:offer_list", app_pk=offer.app_id)
