@@ -110,6 +110,17 @@ class Segment(CustomerGroup):
         not Small under the current minimum size."""
         return self.status == SegmentStatus.ACTIVE and not self.is_small
 
+    @staticmethod
+    def active_q(prefix: str = "") -> Q:
+        """Match the active segments (``is_active``) in a query, through
+        ``prefix`` (a relation path such as ``"segment__"``) if given."""
+        return Q(
+            **{
+                f"{prefix}status": SegmentStatus.ACTIVE,
+                f"{prefix}member_count__gte": settings.SEGMENT_MIN_SIZE,
+            }
+        )
+
 
 class AppStatistics(models.Model):
     """Counts of one app's customers that every process shares.

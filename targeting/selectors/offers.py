@@ -5,24 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from customers.models import App, Customer, Partner
 from engagement.models import Segment
 from targeting.models import Offer, OfferConversion, OfferTracking
-
-
-def _segment_active(prefix: str = "") -> Q:
-    """Match an active segment (through ``prefix``): computed, not failed,
-    and not Small under the current minimum size."""
-    return Q(
-        **{
-            f"{prefix}status": Segment.Status.ACTIVE,
-            f"{prefix}member_count__gte": settings.SEGMENT_MIN_SIZE,
-        }
-    )
 
 
 def offer_annotate_conversions(offers: QuerySet[Offer]) -> QuerySet[Offer]:
@@ -67,9 +55,7 @@ def offer_segment_choices(
 ) -> QuerySet[Segment]:
     """Return the segments an offer of ``app`` may use, by name: the active
     ones, and the one it has (``current``) whatever its status."""
-    usable = Q(
-        status=Segment.Status.ACTIVE, member_count__gte=settings.SEGMENT_MIN_SIZE
-    )
+    usable = Segment.active_q()
     if current is not None:
         usable |= Q(pk=current.pk)
     return Segment.objects.filter(usable, app=app).order_by("name")
@@ -90,7 +76,7 @@ def offers_for_customer(*, app: App, customer: Customer) -> list[dict[str, Any]]
     ).values("tracking_id")[:1]
     rows = (
         Offer.objects.filter(
-            _segment_active("segment__"),
+            Segment.active_q("segment__"),
             app=app,
             segment__memberships__customer=customer,
         )
