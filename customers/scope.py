@@ -23,12 +23,13 @@ SESSION_KEY = "current_partner_id"
 VIEWER_REFUSAL = gettext_lazy("Viewers cannot change customer groups.")
 
 
-def partner_view(*, editor: bool = False) -> Callable:
+def partner_view(*, editor: bool = False, refusal: str = VIEWER_REFUSAL) -> Callable:
     """Decorate a view that needs a partner membership (an editor's if asked).
 
     Sets ``request.membership`` and ``request.partner``. A user with no
     membership gets a page that says so (403); a viewer calling an editor's
-    view gets 403.
+    view (any method: edit, delete and import pages are refused on GET too)
+    gets 403 with ``refusal``, shown on the 403 page.
     """
 
     def decorator(view: Callable) -> Callable:
@@ -42,7 +43,7 @@ def partner_view(*, editor: bool = False) -> Callable:
             request.membership = membership
             request.partner = membership.partner
             if editor and not membership.can_edit:
-                raise PermissionDenied(VIEWER_REFUSAL)
+                raise PermissionDenied(refusal)
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from customers.columns import EXPORT_COLUMNS, EXPORT_FIELD_PATHS
-from customers.models import App, AppCustomer, PartnerMembership
+from customers.models import App, AppCustomer, Partner, PartnerMembership
 
 
 def partner_membership_list(*, user: AbstractBaseUser) -> QuerySet[PartnerMembership]:
@@ -45,3 +45,8 @@ def app_customer_export_rows(*, app: App) -> QuerySet:
         .order_by("customer__email")
         .values_list(*(EXPORT_FIELD_PATHS[c] for c in EXPORT_COLUMNS))
     )
+
+
+def partner_app_list(*, partner: Partner) -> QuerySet[App]:
+    """The partner's apps, by name (the dashboard's navigation lists them)."""
+    return App.objects.filter(partner=partner).order_by("name", "pk")

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("partner/switch/", views.partner_switch, name="partner_switch"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -1,7 +1,7 @@
 """Entry points shared by every section.
 
-Home, partner switch, the sign-in lock-out page, password reset and the
-health check.
+Home, partner switch, the sign-in lock-out page, password reset, the
+health check and the favicon.
 """
 
 from math import ceil
@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -58,6 +59,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "down", **body},
         status=200 if healthy else 503,
     )
+
+
+@login_not_required
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The dashboard's icon, for browsers that ask /favicon.ico (the pages
+    name static/favicon.svg; the admin and downloads name none)."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -139,7 +139,7 @@ def known_user_group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@partner_view()
+@partner_view(editor=True)
 @post_size_checked(_edit_too_big)
 def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Add and remove addresses in the box; the name is shown, never changed."""
@@ -176,7 +176,7 @@ def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@partner_view()
+@partner_view(editor=True)
 @post_size_checked(_import_too_big)
 def known_user_group_import(request: HttpRequest, pk: int) -> HttpResponse:
     """Replace a group's addresses from a .csv file: show the change, then apply."""

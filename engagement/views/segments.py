@@ -4,7 +4,7 @@ page, live estimate, refresh, delete and definition export."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -163,14 +163,12 @@ def _estimate_too_big(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "_message_fragment.html", {"message": message}, status=413)
 
 
-@partner_view()
+@partner_view(editor=True)
 @post_size_checked(_editor_too_big)
 def segment_create(request: HttpRequest) -> HttpResponse:
     """New segment: blank, copied from a template (?template=slug)."""
     if request.method == "POST":
         return _editor(request, segment=None)
-    if not request.membership.can_edit:
-        raise PermissionDenied(_("Viewers cannot create customer groups."))
     definition, initial = None, {}
     slug = request.GET.get("template")
     if slug:
@@ -183,11 +181,9 @@ def segment_create(request: HttpRequest) -> HttpResponse:
     return _render_editor(request, segment=None, editor=editor)
 
 
-@partner_view()
+@partner_view(editor=True)
 def segment_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     """A new segment pre-filled with a copy of another; saved only on Save."""
-    if not request.membership.can_edit:
-        raise PermissionDenied(_("Viewers cannot create customer groups."))
     source = _get_segment(request, pk)
     editor = SegmentEditor.from_definition(
         partner=request.partner,
@@ -204,10 +200,10 @@ def segment_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_editor(request, segment=None, editor=editor)
 
 
-@partner_view()
+@partner_view(editor=True)
 @post_size_checked(_editor_too_big)
 def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Edit a segment; viewers see the editor read-only."""
+    """Edit a segment (viewers get 403)."""
     segment = _get_segment(request, pk)
     if request.method == "POST":
         return _editor(request, segment=segment)
@@ -305,13 +301,11 @@ def segment_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@partner_view()
+@partner_view(editor=True)
 def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then delete a segment."""
     segment = _get_segment(request, pk)
     if request.method == "POST":
-        if not request.membership.can_edit:
-            raise PermissionDenied(_("Viewers cannot delete customer groups."))
         name = segment.name
         try:
             services.segment_delete(segment=segment, user=request.user)

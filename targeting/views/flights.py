@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from customers.models import App
-from customers.scope import editor_required, partner_view
+from customers.scope import partner_view
 from engagement.forms import service_errors_attach
 from targeting.forms.check import CustomerCheckForm
 from targeting.forms.flights import FlightForm, FlightMoveForm
@@ -83,7 +83,6 @@ def _table_context(app: App) -> dict:
 def _save(request: HttpRequest, *, app: App, flight: Flight | None) -> HttpResponse:
     """Show the form, or save it through the service and go to the list."""
     if request.method == "POST":
-        editor_required(request, refusal=VIEWER_REFUSAL)
         form = FlightForm(request.POST, partner=request.partner)
         if form.is_valid():
             try:
@@ -117,27 +116,26 @@ def _save(request: HttpRequest, *, app: App, flight: Flight | None) -> HttpRespo
             "app": app,
             "flight": flight,
             "form": form,
-            "readonly": not request.membership.can_edit,
         },
         status=status,
     )
 
 
-@partner_view(editor=True)
+@partner_view(editor=True, refusal=VIEWER_REFUSAL)
 def app_flight_create(request: HttpRequest, app_pk: int) -> HttpResponse:
     """A new flight of the app; it ranks highest."""
     return _save(request, app=_get_app(request, app_pk), flight=None)
 
 
-@partner_view()
+@partner_view(editor=True, refusal=VIEWER_REFUSAL)
 def flight_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Change a flight; viewers see it read-only."""
+    """Change a flight."""
     flight = _get_flight(request, pk)
     return _save(request, app=flight.app, flight=flight)
 
 
 @require_POST
-@partner_view(editor=True)
+@partner_view(editor=True, refusal=VIEWER_REFUSAL)
 def flight_move(request: HttpRequest, pk: int) -> HttpResponse:
     """Move a flight one rank up or down, then show the list."""
     flight = _get_flight(request, pk)
@@ -160,12 +158,11 @@ def flight_move(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "targeting/flights/_table.html", context)
 
 
-@partner_view()
+@partner_view(editor=True, refusal=VIEWER_REFUSAL)
 def flight_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then delete a flight; the flights above it move down."""
     flight = _get_flight(request, pk)
     if request.method == "POST":
-        editor_required(request, refusal=VIEWER_REFUSAL)
         services.flight_delete(flight=flight)
         messages.success(
             request, _("Flight “%(name)s” deleted.") % {"name": flight.name}

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import App
-from customers.scope import editor_required, partner_view
+from customers.scope import partner_view
 from engagement.forms import service_errors_attach
 from targeting.forms.offers import OfferForm
 from targeting.models import Offer
@@ -49,7 +49,6 @@ def _save(request: HttpRequest, *, app: App, offer: Offer | None) -> HttpRespons
     """Show the form, or save it through the service and go to the list."""
     current = offer.segment if offer else None
     if request.method == "POST":
-        editor_required(request, refusal=VIEWER_REFUSAL)
         form = OfferForm(request.POST, app=app, current=current)
         if form.is_valid():
             try:
@@ -83,31 +82,29 @@ def _save(request: HttpRequest, *, app: App, offer: Offer | None) -> HttpRespons
             "app": app,
             "offer": offer,
             "form": form,
-            "readonly": not request.membership.can_edit,
         },
         status=status,
     )
 
 
-@partner_view(editor=True)
+@partner_view(editor=True, refusal=VIEWER_REFUSAL)
 def offer_create(request: HttpRequest, app_pk: int) -> HttpResponse:
     """A new offer of the app."""
     return _save(request, app=_get_app(request, app_pk), offer=None)
 
 
-@partner_view()
+@partner_view(editor=True, refusal=VIEWER_REFUSAL)
 def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Change an offer; viewers see it read-only."""
+    """Change an offer."""
     offer = _get_offer(request, pk)
     return _save(request, app=offer.app, offer=offer)
 
 
-@partner_view()
+@partner_view(editor=True, refusal=VIEWER_REFUSAL)
 def offer_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then delete an offer."""
     offer = _get_offer(request, pk)
     if request.method == "POST":
-        editor_required(request, refusal=VIEWER_REFUSAL)
         services.offer_delete(offer=offer)
         messages.success(request, _("Offer “%(name)s” deleted.") % {"name": offer.name})
         return redirect("targeting:offer_list", app_pk=offer.app_id)

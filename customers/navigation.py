@@ -1,0 +1,89 @@
+"""The dashboard's left navigation (product.md §6): what it lists and which
+entry is the current page.
+
+**Engage** holds Customer groups, Notifications and Targeted offers; then
+each of the current partner's apps has Package flights and Audience. Entries
+are named by URL name only (this module imports nothing of the sections), and
+an entry whose page does not exist yet is left out: Notifications appears
+once a URL named ``targeting:notification_apps`` exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Partner
+from customers.selectors import partner_app_list
+
+# Pages named here belong to the entry, beside the entry's own page.
+ENGAGE = [
+    # (URL name, label, URL names of the pages under it)
+    ("engagement:customer_groups", _("Customer groups"), ("engagement:",)),
+    ("targeting:notification_apps", _("Notifications"), ("targeting:notification",)),
+    ("targeting:offer_apps", _("Targeted offers"), ("targeting:offer",)),
+]
+APP_ENTRIES = [
+    (
+        "targeting:app_flight_list",
+        _("Package flights"),
+        ("targeting:app_flight", "targeting:flight"),
+    ),
+    ("targeting:app_audience", _("Audience"), ("targeting:app_audience",)),
+]
+
+
+@dataclass
+class Entry:
+    label: str
+    url: str
+    current: bool = False  # this very page: aria-current="page"
+    active: bool = False  # this page or a page under it: the active style
+
+
+@dataclass
+class Section:
+    label: str
+    entries: list[Entry] = field(default_factory=list)
+
+
+def _entry(
+    request: HttpRequest, name: str, label: str, under: tuple, **kwargs: int
+) -> Entry | None:
+    try:
+        url = reverse(name, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return None  # its page does not exist (yet)
+    match = request.resolver_match
+    view = match.view_name if match else ""
+    app_pk = kwargs.get("app_pk")
+    same_app = app_pk is None or (match and match.kwargs.get("app_pk") == app_pk)
+    return Entry(
+        label=label,
+        url=url,
+        current=url == request.path,
+        active=bool(same_app and view.startswith(under)),
+    )
+
+
+def navigation(*, request: HttpRequest, partner: Partner | None) -> list[Section]:
+    """The sections of the left navigation for ``request``'s page."""
+    engage = Section(_("Engage"))
+    for name, label, under in ENGAGE:
+        entry = _entry(request, name, label, under)
+        if entry is not None:
+            engage.entries.append(entry)
+    sections = [engage]
+    if partner is None:
+        return sections
+    for app in partner_app_list(partner=partner):
+        section = Section(app.name)
+        for name, label, under in APP_ENTRIES:
+            entry = _entry(request, name, label, under, app_pk=app.pk)
+            if entry is not None:
+                section.entries.append(entry)
+        sections.append(section)
+    return sections
