@@ -336,7 +336,7 @@ def test_viewers_read_but_cannot_change(viewer_client, group):
         not in viewer_client.get(group.get_absolute_url()).content.decode()
     )
     edit = reverse("engagement:known_user_group_edit", args=[group.pk])
-    assert "<fieldset disabled>" in viewer_client.get(edit).content.decode()
+    assert viewer_client.get(edit).status_code == 403  # not even read-only
     assert viewer_client.post(edit, {"addresses": "x@mail.example"}).status_code == 403
     imp = reverse("engagement:known_user_group_import", args=[group.pk])
     assert (

@@ -149,8 +149,8 @@ def test_viewers_read_offers_but_cannot_change_them(viewer_client, made):
     listing, create, edit, delete = urls(made)
     html = viewer_client.get(listing).content.decode()
     assert "Spring discount" in html
-    assert create not in html and delete not in html
-    assert "<fieldset disabled>" in viewer_client.get(edit).content.decode()
+    assert create not in html and edit not in html and delete not in html
+    assert viewer_client.get(edit).status_code == 403
     assert viewer_client.get(create).status_code == 403
     for url in create, edit, delete:
         assert viewer_client.post(url, post_data(made.segment)).status_code == 403
