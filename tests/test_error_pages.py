@@ -27,7 +27,11 @@ def made(partner, app, editor, settings):
         spender(app, spend)
     active = computed_segment(app)
     segment = segment_create(
-        partner=partner, app=app, name="Big spenders", definition=SPEND_OVER_10, user=editor
+        partner=partner,
+        app=app,
+        name="Big spenders",
+        definition=SPEND_OVER_10,
+        user=editor,
     )
     group = known_user_group(partner=partner, emails=["ann@mail.example"])
     flight = flight_create(app=app, name="Alpha", groups=[group], version="1.0.0.0")
