@@ -9,8 +9,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_partner_signs_in_and_reaches_customer_groups(page, sign_in, editor):
     sign_in("editor")
     expect(page.get_by_role("heading", name="Customer groups", level=1)).to_be_visible()
-    page.get_by_role("button", name="Engage").click()
-    expect(page.get_by_role("link", name="Customer groups")).to_be_visible()
+    link = page.get_by_role("navigation", name="Dashboard").get_by_role(
+        "link", name="Customer groups"
+    )
+    expect(link).to_have_attribute("aria-current", "page")
 
 
 def test_wrong_password_shows_an_error_and_keeps_the_username(page, sign_in, editor):

@@ -1,0 +1,138 @@
+"""The dashboard's frame: left navigation (Engage, then each app's Package
+flights and Audience), the current page marked, titles
+`<page> · <partner> · Partner dashboard`, and the favicon."""
+
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+
+from tests.factories import AppFactory, PartnerFactory, PartnerMembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+GROUPS = reverse("engagement:customer_groups")
+
+
+def nav(html: str) -> str:
+    """The left navigation of a page."""
+    start = html.index('<nav class="app-nav"')
+    return html[start : html.index("</nav>", start)]
+
+
+def links(html: str) -> list[tuple[str, str, bool]]:
+    """(label, href, is the current page) of each navigation link."""
+    return [
+        (label.strip(), href, bool(current))
+        for href, current, label in re.findall(
+            r'<a class="nav-link[^"]*" href="([^"]*)"( aria-current="page")?>([^<]*)</a>',
+            nav(html),
+        )
+    ]
+
+
+def title(html: str) -> str:
+    return re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+
+
+@pytest.fixture
+def apps(partner):
+    return [
+        AppFactory(partner=partner, name="Contoso Racer"),
+        AppFactory(partner=partner, name="Alpine Puzzle"),
+    ]
+
+
+def test_the_navigation_lists_engage_then_each_app_with_flights_and_audience(
+    editor_client, apps, other_app
+):
+    html = editor_client.get(GROUPS).content.decode()
+    racer, puzzle = apps
+    assert links(html) == [
+        ("Customer groups", GROUPS, True),
+        ("Targeted offers", reverse("targeting:offer_apps"), False),
+        ("Package flights", reverse("targeting:app_flight_list", args=[puzzle.pk]), False),
+        ("Audience", reverse("targeting:app_audience", args=[puzzle.pk]), False),
+        ("Package flights", reverse("targeting:app_flight_list", args=[racer.pk]), False),
+        ("Audience", reverse("targeting:app_audience", args=[racer.pk]), False),
+    ]
+    headings = re.findall(r'class="app-nav-heading"[^>]*>([^<]*)<', nav(html))
+    assert headings == ["Engage", "Alpine Puzzle", "Contoso Racer"]
+    assert "Northwind Notes" not in nav(html)  # another partner's app
+    assert "Notifications" not in nav(html)  # no such page yet
+
+
+def test_notifications_appear_once_their_page_exists(editor_client, settings):
+    settings.ROOT_URLCONF = "tests.frame_urls"
+    html = editor_client.get(GROUPS).content.decode()
+    labels = [label for label, _href, _current in links(html)]
+    assert labels[:3] == ["Customer groups", "Notifications", "Targeted offers"]
+
+
+def test_the_current_page_is_marked_and_its_section_styled_active(editor_client, apps):
+    racer, puzzle = apps
+    flights = reverse("targeting:app_flight_list", args=[racer.pk])
+    html = editor_client.get(flights).content.decode()
+    assert [(label, href) for label, href, current in links(html) if current] == [
+        ("Package flights", flights)
+    ]
+    assert f'<a class="nav-link active" href="{flights}" aria-current="page">' in html
+    # A page under an entry styles it active, without claiming to be it.
+    create = reverse("targeting:app_flight_create", args=[racer.pk])
+    html = editor_client.get(create).content.decode()
+    assert f'<a class="nav-link active" href="{flights}">' in html
+    assert 'aria-current="page"' not in nav(html)
+    offer = reverse("targeting:offer_list", args=[puzzle.pk])
+    html = editor_client.get(offer).content.decode()
+    offers = reverse("targeting:offer_apps")
+    assert f'<a class="nav-link active" href="{offers}">' in html
+    assert f'<a class="nav-link" href="{GROUPS}">' in html
+
+
+def test_the_top_bar_has_the_partner_switcher_language_and_user_menus(editor_client):
+    html = editor_client.get(GROUPS).content.decode()
+    top = html[html.index("<header") : html.index("</header>")]
+    for part in ('id="partner-switcher"', 'id="language-menu"', 'id="user-menu"'):
+        assert part in top
+    assert "Contoso Games" in top and "editor" in top and "Sign out" in top
+    assert 'data-bs-toggle="offcanvas" data-bs-target="#sidebar"' in top
+    assert 'class="offcanvas-lg offcanvas-start app-sidebar"' in html
+
+
+def test_page_titles_name_the_page_the_partner_and_the_dashboard(editor_client, app):
+    assert (
+        title(editor_client.get(GROUPS).content.decode())
+        == "Customer groups · Contoso Games · Partner dashboard"
+    )
+    url = reverse("targeting:app_flight_list", args=[app.pk])
+    assert (
+        title(editor_client.get(url).content.decode())
+        == "Package flights of Contoso Racer · Contoso Games · Partner dashboard"
+    )
+
+
+def test_the_title_follows_the_partner_switch(client, editor):
+    second = PartnerFactory(name="Fabrikam Labs")
+    PartnerMembershipFactory(user=editor, partner=second)
+    client.force_login(editor)
+    client.post(reverse("partner_switch"), {"partner": second.pk})
+    html = client.get(GROUPS).content.decode()
+    assert title(html) == "Customer groups · Fabrikam Labs · Partner dashboard"
+
+
+def test_pages_without_a_partner_leave_it_out_of_the_title(client):
+    html = client.get(reverse("login")).content.decode()
+    assert title(html) == "Sign in · Partner dashboard"
+    assert 'id="main-nav"' not in html  # no navigation before signing in
+
+
+def test_every_page_names_the_favicon_and_it_is_served(client):
+    html = client.get(reverse("login")).content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    assert finders.find("favicon.svg")
+    # Browsers that ask /favicon.ico (the admin names no icon) get it too,
+    # without signing in.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response.url == "/static/favicon.svg"
