@@ -1,9 +1,32 @@
 """Support staff's view of partners, apps and customers."""
 
+from __future__ import annotations
+
+from datetime import datetime
+
 from django.contrib import admin
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import App, AppCustomer, Customer, Partner, PartnerMembership
+
+
+def admin_time(value: datetime | None) -> str:
+    """A time as support staff read it: in the site's time zone, localized,
+    with the zone named ("Nov. 29, 2026, 7:21 a.m. UTC"), never ISO text."""
+    if value is None:
+        return "–"
+    local = timezone.localtime(value)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+
+
+class SelectListFilter(admin.ChoicesFieldListFilter):
+    """A choices filter shown as a select with a box that narrows it as one
+    types (static/js/admin-select-filter.js), for fields with hundreds of
+    choices: the market's 249 countries would be 249 links."""
+
+    template = "admin/select_filter.html"
 
 
 class PartnerMembershipInline(admin.TabularInline):
@@ -73,13 +96,18 @@ class CustomerAdmin(admin.ModelAdmin):
         "store_spend",
         "updated_at",
     ]
-    list_filter = ["authenticated", "gender", "market"]
+    list_filter = ["authenticated", "gender", ("market", SelectListFilter)]
     search_fields = ["email"]
     search_help_text = _("Search by e-mail address (or part of it).")
     readonly_fields = ["created_at", "updated_at"]
     inlines = [AppCustomerInline]
     # Counting a million rows on every page would make the list crawl.
     show_full_result_count = False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A person is erased through the logged erasure (the "Erase personal
+        # data" action of the groups' customer admin), never deleted here.
+        return False
 
 
 @admin.register(AppCustomer)

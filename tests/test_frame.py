@@ -52,9 +52,17 @@ def test_the_navigation_lists_engage_then_each_app_with_flights_and_audience(
     assert links(html) == [
         ("Customer groups", GROUPS, True),
         ("Targeted offers", reverse("targeting:offer_apps"), False),
-        ("Package flights", reverse("targeting:app_flight_list", args=[puzzle.pk]), False),
+        (
+            "Package flights",
+            reverse("targeting:app_flight_list", args=[puzzle.pk]),
+            False,
+        ),
         ("Audience", reverse("targeting:app_audience", args=[puzzle.pk]), False),
-        ("Package flights", reverse("targeting:app_flight_list", args=[racer.pk]), False),
+        (
+            "Package flights",
+            reverse("targeting:app_flight_list", args=[racer.pk]),
+            False,
+        ),
         ("Audience", reverse("targeting:app_audience", args=[racer.pk]), False),
     ]
     headings = re.findall(r'class="app-nav-heading"[^>]*>([^<]*)<', nav(html))

@@ -6,19 +6,38 @@ module replaces its registration with a subclass that adds them.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from customers.admin import CustomerAdmin
 from customers.models import Customer
+from engagement.models import PersonErasure
 from engagement.selectors.customers import (
     customer_known_user_group_addresses,
     customer_segment_list,
 )
+from engagement.services.person_erasure import person_erase
 
 GROUP_FIELDS = ["segments", "known_user_groups"]
+# Addresses listed on the confirmation page; the rest are counted.
+ERASE_LISTED = 50
+
+
+class ErasureRequestForm(forms.Form):
+    requested_by = forms.CharField(
+        label=_("Requested by"),
+        max_length=PersonErasure._meta.get_field("requested_by").max_length,
+        help_text=_("Who asked for the erasure: a name, a ticket number…"),
+    )
 
 
 def html_table(headers: list, rows: list[tuple]) -> str:
@@ -43,6 +62,62 @@ admin.site.unregister(Customer)
 @admin.register(Customer)
 class CustomerGroupsAdmin(CustomerAdmin):
     readonly_fields = [*CustomerAdmin.readonly_fields, *GROUP_FIELDS]
+    actions = ["erase_personal_data"]
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        # Erasing records a PersonErasure: whoever may add one may erase.
+        return request.user.has_perm("engagement.add_personerasure")
+
+    @admin.action(
+        description=_("Erase personal data of the selected customers"),
+        permissions=["erase"],
+    )
+    def erase_personal_data(self, request: HttpRequest, queryset: QuerySet):
+        """Ask who requested it, then erase each selected person through the
+        logged erasure (engagement.services.person_erasure): their customer
+        accounts and every known user group address listing them."""
+        emails = sorted(set(queryset.values_list("email", flat=True)))
+        form = ErasureRequestForm(request.POST if "post" in request.POST else None)
+        if form.is_valid():
+            erased = 0
+            for email in emails:
+                try:
+                    person_erase(
+                        email=email, requested_by=form.cleaned_data["requested_by"]
+                    )
+                except ValidationError as exc:
+                    self.message_user(
+                        request, f"{email}: {' '.join(exc.messages)}", messages.ERROR
+                    )
+                else:
+                    erased += 1
+            self.message_user(
+                request,
+                ngettext(
+                    "Erased %(count)d person; the erasure is logged.",
+                    "Erased %(count)d people; each erasure is logged.",
+                    erased,
+                )
+                % {"count": erased},
+                messages.SUCCESS,
+            )
+            return None  # back to the customer list
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Erase personal data"),
+            "opts": self.model._meta,
+            "form": form,
+            "emails": emails[:ERASE_LISTED],
+            "more": max(len(emails) - ERASE_LISTED, 0),
+            "count": len(emails),
+            "queryset": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "erasures": reverse("admin:engagement_personerasure_changelist"),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, "admin/customers/customer/erase_confirmation.html", context
+        )
 
     def get_fieldsets(self, request, obj=None):
         fields = [f for f in self.get_fields(request, obj) if f not in GROUP_FIELDS]
@@ -93,7 +168,14 @@ class CustomerGroupsAdmin(CustomerAdmin):
                     address.group.name,
                 ),
                 address.group.partner.name,
-                address.email,
+                format_html(
+                    '<a href="{}">{}</a>',
+                    reverse(
+                        "admin:engagement_knownusergroupaddress_change",
+                        args=[address.pk],
+                    ),
+                    address.email,
+                ),
                 _("member")
                 if address.customer_id == customer.pk
                 else _("listed, not linked"),

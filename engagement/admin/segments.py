@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from customers.admin import admin_time
 from engagement import rules
 from engagement.admin.explain import membership_explain_view
 from engagement.models import Segment, SegmentRun, SegmentTemplate
@@ -98,7 +99,7 @@ class SegmentAdmin(admin.ModelAdmin):
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    run.started_at,
+                    admin_time(run.started_at),
                     run.get_trigger_display(),
                     run.member_count if run.member_count is not None else "–",
                     run.joined if run.joined is not None else "–",
@@ -176,6 +177,10 @@ class SegmentRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # The history of computations is kept (it draws the segment's chart).
         return False
 
 

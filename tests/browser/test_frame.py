@@ -24,8 +24,9 @@ def problems(page):
     )
     page.on(
         "response",
-        lambda response: response.status >= 400
-        and seen.append(f"{response.status} {response.url}"),
+        lambda response: (
+            response.status >= 400 and seen.append(f"{response.status} {response.url}")
+        ),
     )
     return seen
 
@@ -90,7 +91,9 @@ def test_on_a_desktop_the_navigation_is_a_sidebar(page, sign_in, editor, app):
     sign_in("editor")
     expect(page.get_by_role("button", name="Open the menu")).to_be_hidden()
     page.locator("#sidebar").get_by_role("link", name="Audience").click()
-    expect(page.get_by_role("heading", name="Audience of Contoso Racer")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Audience of Contoso Racer")
+    ).to_be_visible()
     expect(
         page.locator("#sidebar").get_by_role("link", name="Audience")
     ).to_have_attribute("aria-current", "page")
