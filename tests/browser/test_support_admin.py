@@ -18,8 +18,10 @@ def test_support_narrows_the_markets_and_filters_by_one(page, sign_in):
     problems = []
     page.on(
         "response",
-        lambda response: response.status >= 400
-        and problems.append(f"{response.status} {response.url}"),
+        lambda response: (
+            response.status >= 400
+            and problems.append(f"{response.status} {response.url}")
+        ),
     )
     page.goto("/admin/customers/customer/")
     markets = page.get_by_role("listbox", name="Market")
