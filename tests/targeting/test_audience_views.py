@@ -126,7 +126,7 @@ def test_the_page_in_french(editor_client, app):
     audience_make_public(app=app)
     response = editor_client.get(url(app), headers={"accept-language": "fr"})
     html = response.content.decode()
-    assert "Audience de Contoso Racer" in html
+    assert "Public de Contoso Racer" in html
     assert "ne peut plus redevenir privée" in html
 
 

@@ -70,7 +70,7 @@ def test_the_list_in_french(editor_client, app, flights):
         reverse("targeting:app_flight_list", args=[app.pk]),
         headers={"accept-language": "fr"},
     )
-    assert "Versions d’évaluation de package" in response.content.decode()
+    assert "Vols de packages" in response.content.decode()
 
 
 def test_an_editor_creates_a_flight_that_ranks_highest(
