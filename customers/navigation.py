@@ -60,7 +60,11 @@ def _entry(
     match = request.resolver_match
     view = match.view_name if match else ""
     app_pk = kwargs.get("app_pk")
-    same_app = app_pk is None or (match and match.kwargs.get("app_pk") == app_pk)
+    # The app a page is about: in its URL, or named by a view whose URL
+    # holds another id (a flight's edit page sets request.nav_app_pk).
+    page_app = match.kwargs.get("app_pk") if match else None
+    page_app = page_app or getattr(request, "nav_app_pk", None)
+    same_app = app_pk is None or page_app == app_pk
     return Entry(
         label=label,
         url=url,

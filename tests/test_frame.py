@@ -8,7 +8,13 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
-from tests.factories import AppFactory, PartnerFactory, PartnerMembershipFactory
+from targeting.services.flights import flight_create
+from tests.factories import (
+    AppFactory,
+    PartnerFactory,
+    PartnerMembershipFactory,
+    known_user_group,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -78,8 +84,11 @@ def test_notifications_appear_once_their_page_exists(editor_client, settings):
     assert labels[:3] == ["Customer groups", "Notifications", "Targeted offers"]
 
 
-def test_the_current_page_is_marked_and_its_section_styled_active(editor_client, apps):
+def test_the_current_page_is_marked_and_its_section_styled_active(
+    editor_client, apps, partner
+):
     racer, puzzle = apps
+    group = known_user_group(partner=partner, emails=["ann@mail.example"])
     flights = reverse("targeting:app_flight_list", args=[racer.pk])
     html = editor_client.get(flights).content.decode()
     assert [(label, href) for label, href, current in links(html) if current] == [
@@ -91,6 +100,11 @@ def test_the_current_page_is_marked_and_its_section_styled_active(editor_client,
     html = editor_client.get(create).content.decode()
     assert f'<a class="nav-link active" href="{flights}">' in html
     assert 'aria-current="page"' not in nav(html)
+    flight = flight_create(app=racer, name="Alpha", groups=[group], version="1.0.0.0")
+    for name in ("targeting:flight_edit", "targeting:flight_delete"):
+        html = editor_client.get(reverse(name, args=[flight.pk])).content.decode()
+        assert f'<a class="nav-link active" href="{flights}">' in html, name
+        assert html.count('class="nav-link active"') == 1, name
     offer = reverse("targeting:offer_list", args=[puzzle.pk])
     html = editor_client.get(offer).content.decode()
     offers = reverse("targeting:offer_apps")

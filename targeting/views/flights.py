@@ -131,6 +131,7 @@ def app_flight_create(request: HttpRequest, app_pk: int) -> HttpResponse:
 def flight_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a flight."""
     flight = _get_flight(request, pk)
+    request.nav_app_pk = flight.app_id  # the navigation marks the app's flights
     return _save(request, app=flight.app, flight=flight)
 
 
@@ -162,6 +163,7 @@ def flight_move(request: HttpRequest, pk: int) -> HttpResponse:
 def flight_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then delete a flight; the flights above it move down."""
     flight = _get_flight(request, pk)
+    request.nav_app_pk = flight.app_id  # the navigation marks the app's flights
     if request.method == "POST":
         services.flight_delete(flight=flight)
         messages.success(
