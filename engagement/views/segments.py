@@ -3,6 +3,7 @@ page, live estimate, refresh, delete and definition export."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError
@@ -271,7 +272,10 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "segment": segment,
         "definition": stored_definition_read(definition=segment.definition),
         "runs": runs,
-        "history": history_chart(runs=segment_history_runs(segment=segment)),
+        "history": history_chart(
+            runs=segment_history_runs(segment=segment),
+            min_size=settings.SEGMENT_MIN_SIZE,
+        ),
         "awaited": segment_computation_awaited(segment=segment),
         "live_state": segment_page_state(segment=segment, runs=runs),
         "uses": customer_group_use_list(group=segment),
