@@ -278,13 +278,13 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "awaited": segment_computation_awaited(segment=segment),
         "live_state": segment_page_state(segment=segment, runs=runs),
-        "uses": customer_group_use_list(group=segment),
     }
-    if request.htmx and request.htmx.target == "segment-live":
-        if request.GET.get("state") == context["live_state"]:
-            return HttpResponse(status=204)  # nothing changed: htmx swaps nothing
-        return render(request, "engagement/segments/_live.html", context)
-    return render(request, "engagement/segments/detail.html", context)
+    poll = request.htmx and request.htmx.target == "segment-live"
+    if poll and request.GET.get("state") == context["live_state"]:
+        return HttpResponse(status=204)  # nothing changed: nothing to swap or ask
+    context["uses"] = customer_group_use_list(group=segment)
+    template = "_live.html" if poll else "detail.html"
+    return render(request, f"engagement/segments/{template}", context)
 
 
 @partner_view()

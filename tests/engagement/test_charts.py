@@ -138,7 +138,10 @@ def test_the_chart_has_a_text_alternative_with_the_same_points(editor_client, se
 
 
 @pytest.mark.django_db
-def test_a_small_segment_page_shows_no_member_number(editor_client, segment, settings):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_small_segment_page_shows_no_member_number(
+    editor_client, segment, settings, language
+):
     settings.SEGMENT_MIN_SIZE = 100
     _runs(segment, [37, 42])
     Segment.objects.filter(pk=segment.pk).update(
@@ -149,13 +152,18 @@ def test_a_small_segment_page_shows_no_member_number(editor_client, segment, set
         pending_version=2,
         computed_at=START,
     )
-    html = editor_client.get(segment.get_absolute_url()).content.decode()
+    html = editor_client.get(
+        segment.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
     for number in ("37", "42"):
         assert not re.search(rf"(?<![\w.,-]){number}(?![\w.,-])", html), number
     # The y axis carries no member figure, the minimum is a labelled line, and
     # the page says what the minimum is.
     assert 'class="chart-y-label"' not in html
-    assert "Minimum size: 100" in html
-    assert "minimum size of 100 customers" in html
+    assert 'class="chart-min-size"' in html
     table = html[html.index('<table class="visually-hidden"') :]
-    assert table[: table.index("</table>")].count("<td>Small</td>") == 2
+    small = {"en": "Small", "fr": "Petit"}[language]
+    assert table[: table.index("</table>")].count(f"<td>{small}</td>") == 2
+    if language == "en":
+        assert "Minimum size: 100" in html
+        assert "minimum size of 100 customers" in html
