@@ -274,7 +274,9 @@ def test_refresh_from_the_groups_list_stays_on_the_list(
     sign_in("editor")
     page.goto("/engage/customer-groups/")
     groups_url = page.url
-    page.get_by_role("button", name="Refresh Tiny").click()
+    # The table's row of the segment reloads too (the refresh's htmx event).
+    with page.expect_request(re.compile(rf"/segments/{segment.pk}/row/$")):
+        page.get_by_role("button", name="Refresh Tiny").click()
     expect(page.locator("#groups-message")).to_contain_text(
         "A new computation of “Tiny” is queued"
     )
@@ -285,6 +287,10 @@ def test_refresh_from_the_groups_list_stays_on_the_list(
         "Available at"
     )
     assert page.url == groups_url
+    # The pressed button is gone: the focus goes to the row, not to <body>.
+    expect(
+        page.locator(f"#inactive-segment-{segment.pk}").get_by_role("link", name="Tiny")
+    ).to_be_focused()
     expect(
         page.get_by_role("heading", name="Customer groups", exact=True)
     ).to_be_visible()
