@@ -85,8 +85,14 @@ class Partner(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     # Dashboard pages show the partner's times in this zone, with its name.
+    # The database default serves rows written without it (raw inserts, the
+    # models of older migrations).
     time_zone = models.CharField(
-        _("time zone"), max_length=64, choices=time_zone_choices, default="UTC"
+        _("time zone"),
+        max_length=64,
+        choices=time_zone_choices,
+        default="UTC",
+        db_default="UTC",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
