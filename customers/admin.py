@@ -46,6 +46,7 @@ class AppInline(admin.TabularInline):
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
     list_display = ["name", "created_at"]
+    fields = ["name", "time_zone"]
     search_fields = ["name", "apps__store_product_id"]
     inlines = [PartnerMembershipInline, AppInline]
 

@@ -4,6 +4,7 @@ The database holds every rule it can: choices, ranges and uniqueness are named
 constraints, so imports, bulk loads and raw SQL obey them as forms do.
 """
 
+import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
@@ -73,10 +74,26 @@ class LowercaseEmailField(models.EmailField):
         return value.strip().lower() if isinstance(value, str) else value
 
 
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA time zone this system knows, by name (a callable, so the
+    migration does not freeze one tzdata release's list)."""
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
 class Partner(models.Model):
     """An app publisher: owns apps and customer groups."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
+    # Dashboard pages show the partner's times in this zone, with its name.
+    # The database default serves rows written without it (raw inserts, the
+    # models of older migrations).
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        choices=time_zone_choices,
+        default="UTC",
+        db_default="UTC",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

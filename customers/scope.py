@@ -14,6 +14,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from customers.selectors import partner_membership_current
@@ -26,7 +27,8 @@ VIEWER_REFUSAL = gettext_lazy("Viewers cannot change customer groups.")
 def partner_view(*, editor: bool = False, refusal: str = VIEWER_REFUSAL) -> Callable:
     """Decorate a view that needs a partner membership (an editor's if asked).
 
-    Sets ``request.membership`` and ``request.partner``. A user with no
+    Sets ``request.membership`` and ``request.partner``, and shows times in
+    the partner's time zone while the view runs. A user with no
     membership gets a page that says so (403); a viewer calling an editor's
     view (any method: edit, delete and import pages are refused on GET too)
     gets 403 with ``refusal``, shown on the 403 page.
@@ -44,7 +46,11 @@ def partner_view(*, editor: bool = False, refusal: str = VIEWER_REFUSAL) -> Call
             request.partner = membership.partner
             if editor and not membership.can_edit:
                 raise PermissionDenied(refusal)
-            return view(request, *args, **kwargs)
+            timezone.activate(request.partner.time_zone)
+            try:
+                return view(request, *args, **kwargs)
+            finally:
+                timezone.deactivate()
 
         return wrapper
 

@@ -3,7 +3,12 @@
 No database and no templates here: a selector reads the rows, this module
 scales them, the template draws. Coordinates are plain strings with a dot
 as the decimal separator, so a localised template (French writes 12,5)
-never breaks an SVG attribute.
+never breaks an SVG attribute. Labels (dates, counts) are left to the
+template, which localises them.
+
+The privacy floor holds in the drawing too: a point below the minimum size
+sits on one fixed "Small" band between the minimum-size line and zero, so
+its position reveals no more than its "Small" label.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ class HistoryDot:
     x: str
     y: str
     run: SegmentRun
+    small: bool  # below the minimum size: label "Small", never the count
 
 
 @dataclass(frozen=True)
@@ -31,28 +37,40 @@ class HistoryChart:
 
     points: str  # "x,y x,y …", the polyline
     dots: list[HistoryDot]
-    max_count: int
+    max_count: int  # the top of the scale: the largest count, or the minimum
     first: dt.datetime | None
     last: dt.datetime | None
+    min_size: int = 0
+    # The y of the minimum-size line, drawn when any point is Small; "" if not.
+    min_line_y: str = ""
+    # The latest point is Small: the chart shows no member figure at all.
+    small: bool = False
 
 
 def _coordinate(value: float) -> str:
     return f"{value:.1f}"
 
 
-def history_chart(*, runs: Sequence[SegmentRun]) -> HistoryChart:
+def history_chart(*, runs: Sequence[SegmentRun], min_size: int = 0) -> HistoryChart:
     """Scale successful computations, oldest first, into chart coordinates."""
     if not runs:
-        return HistoryChart(points="", dots=[], max_count=0, first=None, last=None)
-    top = max(run.member_count for run in runs) or 1
+        return HistoryChart(
+            points="", dots=[], max_count=0, first=None, last=None, min_size=min_size
+        )
+    smalls = [run.member_count < min_size for run in runs]
+    top = max([run.member_count for run in runs] + ([min_size] if any(smalls) else []))
+    top = top or 1
+    floor_y = HEIGHT * (1 - min_size / top)
+    small_y = (floor_y + HEIGHT) / 2  # the Small band, halfway to zero
     span = len(runs) - 1 or 1
     dots = [
         HistoryDot(
             x=_coordinate(WIDTH * i / span if len(runs) > 1 else WIDTH / 2),
-            y=_coordinate(HEIGHT * (1 - run.member_count / top)),
+            y=_coordinate(small_y if small else HEIGHT * (1 - run.member_count / top)),
             run=run,
+            small=small,
         )
-        for i, run in enumerate(runs)
+        for i, (run, small) in enumerate(zip(runs, smalls, strict=True))
     ]
     return HistoryChart(
         points=" ".join(f"{dot.x},{dot.y}" for dot in dots),
@@ -60,4 +78,7 @@ def history_chart(*, runs: Sequence[SegmentRun]) -> HistoryChart:
         max_count=top,
         first=runs[0].started_at,
         last=runs[-1].started_at,
+        min_size=min_size,
+        min_line_y=_coordinate(floor_y) if any(smalls) else "",
+        small=smalls[-1],
     )

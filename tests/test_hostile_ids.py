@@ -36,7 +36,7 @@ BODY_PARAMETERS = (
 )
 ACTION_VERBS = ("add_filter", "remove_filter", "remove_block")
 # Read by views, but not an id: checked by the redirect walk, or plain words.
-NOT_IDS = {"next", "action"}
+NOT_IDS = {"next", "action", "state"}
 HTMX = ({}, {"HX-Request": "true"})
 READS = re.compile(r"""request\.(GET|POST)(?:\.get|\.getlist)?[(\[]\s*["'](\w+)""")
 

@@ -2,22 +2,64 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from customers.models import Partner
 from engagement.filters import CustomerGroupFilter
-from engagement.models import CustomerGroup, Segment
+from engagement.models import CustomerGroup, GroupKind, Segment, SegmentRun
 
 
 def group_list(*, partner: Partner, filters: dict | None = None) -> CustomerGroupFilter:
     """Return the FilterSet of the partner's groups (``.qs`` holds the rows).
 
     Each row carries its segment or known user group (one join each), so the
-    table renders without a query per row.
+    table renders without a query per row, and what the sorts use: ``size``
+    (a Small segment sorts as 0, never by its hidden count; a segment not
+    computed yet has none), ``computed`` (a segment's last computation) and
+    ``awaited`` (a computation is queued or running: the row polls).
     """
+    failed_attempt = SegmentRun.objects.filter(
+        segment=OuterRef("pk"),
+        version__gte=OuterRef("segment__pending_version"),
+        finished_at__isnull=False,
+    )
     queryset: QuerySet[CustomerGroup] = (
         CustomerGroup.objects.filter(partner=partner)
         .select_related("segment__app", "knownusergroup")
+        .annotate(
+            size=Case(
+                When(
+                    kind=GroupKind.SEGMENT,
+                    segment__member_count__lt=settings.SEGMENT_MIN_SIZE,
+                    then=Value(0),
+                ),
+                When(kind=GroupKind.SEGMENT, then=F("segment__member_count")),
+                default=F("knownusergroup__member_count"),
+                output_field=IntegerField(),
+            ),
+            computed=F("segment__computed_at"),
+            awaited=Case(
+                When(
+                    Q(segment__pending_version__gt=F("segment__version"))
+                    & ~Exists(failed_attempt),
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
         .order_by("name")
     )
     return CustomerGroupFilter(filters or None, queryset=queryset, partner=partner)

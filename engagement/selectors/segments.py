@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from customers.models import App, Customer, Partner
 from engagement import rules
@@ -127,3 +128,46 @@ def segment_history_runs(*, segment: Segment, limit: int = 90) -> list[SegmentRu
             segment=segment, error="", member_count__isnull=False
         ).order_by("-started_at")[:limit]
     )[::-1]
+
+
+def segment_computation_awaited(*, segment: Segment) -> bool:
+    """A requested computation has not run yet (queued or running): pages
+    poll while it has not. A version whose computation ran and failed is not
+    awaited (the sweeper leaves it alone too): a failed segment's page stops
+    polling until Refresh, a save or the daily run asks again."""
+    if not segment.recompute_pending:
+        return False
+    return not SegmentRun.objects.filter(
+        segment=segment,
+        version__gte=segment.pending_version,
+        finished_at__isnull=False,
+    ).exists()
+
+
+def segment_refresh_available_at(
+    *, segment: Segment, now: dt.datetime | None = None
+) -> dt.datetime | None:
+    """When Refresh may be pressed again, or None when it may be now."""
+    # Imported here: the services import this module's Estimate.
+    from engagement.services.membership.requests import REFRESH_INTERVAL
+
+    if segment.refresh_requested_at is None:
+        return None
+    available_at = segment.refresh_requested_at + REFRESH_INTERVAL
+    return available_at if available_at > (now or timezone.now()) else None
+
+
+def segment_page_state(*, segment: Segment, runs: list[SegmentRun]) -> str:
+    """What the live part of the segment page shows, as a short key: a poll
+    that would show the same gets no content (204), so nothing is swapped."""
+    latest = runs[0] if runs else None
+    return ".".join(
+        str(part)
+        for part in (
+            segment.version,
+            segment.pending_version,
+            segment.status,
+            latest.pk if latest else 0,
+            int(bool(latest and latest.finished_at)),
+        )
+    )

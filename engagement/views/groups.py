@@ -8,7 +8,7 @@ from customers.scope import partner_view
 from engagement.selectors.groups import group_list, inactive_segment_list
 from engagement.selectors.segments import segment_template_list
 
-GROUPS_PER_PAGE = 50
+GROUPS_PER_PAGE = 25
 
 
 @partner_view()

@@ -3,6 +3,7 @@ page, live estimate, refresh, delete and definition export."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
@@ -23,8 +24,10 @@ from engagement.forms.segment_editor import SegmentEditor
 from engagement.forms.segment_rows import action_parse
 from engagement.models import Segment, SegmentTemplate
 from engagement.selectors.segments import (
+    segment_computation_awaited,
     segment_history_runs,
     segment_list,
+    segment_page_state,
     segment_run_list,
     stored_definition_read,
 )
@@ -256,46 +259,70 @@ def segment_estimate(request: HttpRequest) -> HttpResponse:
 
 @partner_view()
 def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The segment page: definition, App statistics, status, history."""
+    """The segment page: definition, then one live region (statistics, status,
+    uses, chart, computations) that polls while a computation is awaited and
+    is swapped whole, so its parts never disagree."""
     segment = _get_segment(request, pk)
+    runs = list(segment_run_list(segment=segment))
     context = {
         "segment": segment,
         "definition": stored_definition_read(definition=segment.definition),
-        "runs": segment_run_list(segment=segment),
-        "history": history_chart(runs=segment_history_runs(segment=segment)),
+        "runs": runs,
+        "history": history_chart(
+            runs=segment_history_runs(segment=segment),
+            min_size=settings.SEGMENT_MIN_SIZE,
+        ),
+        "awaited": segment_computation_awaited(segment=segment),
+        "live_state": segment_page_state(segment=segment, runs=runs),
     }
-    if request.htmx and request.htmx.target == "segment-status":
-        return render(request, "engagement/segments/_statistics.html", context)
+    poll = request.htmx and request.htmx.target == "segment-live"
+    if poll and request.GET.get("state") == context["live_state"]:
+        return HttpResponse(status=204)  # nothing changed: nothing to swap or ask
     context["uses"] = customer_group_use_list(group=segment)
-    return render(request, "engagement/segments/detail.html", context)
+    template = "_live.html" if poll else "detail.html"
+    return render(request, f"engagement/segments/{template}", context)
 
 
 @partner_view()
 def segment_row(request: HttpRequest, pk: int) -> HttpResponse:
-    """One row of the groups table, polled while a recompute is pending."""
-    return render(
-        request, "engagement/segments/_row.html", {"segment": _get_segment(request, pk)}
-    )
+    """One row of the groups table, polled while a computation is awaited."""
+    segment = _get_segment(request, pk)
+    awaited = segment_computation_awaited(segment=segment)
+    context = {"segment": segment, "awaited": awaited}
+    return render(request, "engagement/segments/_row.html", context)
 
 
 @partner_view(editor=True)
 @require_POST
 def segment_refresh(request: HttpRequest, pk: int) -> HttpResponse:
-    """Recompute now (at most once per 5 minutes per segment)."""
+    """Recompute now (at most once per 5 minutes per segment).
+
+    From the groups page's list (htmx) the answer is the list's row, with
+    Refresh disabled until it may be pressed again, and the message shown
+    above the list (out of band): the partner stays on the list.
+    """
     segment = _get_segment(request, pk)
     try:
         membership.segment_refresh(segment=segment)
     except ValidationError as exc:
-        messages.warning(request, exc.messages[0])
+        level, message = "warning", exc.messages[0]
     else:
-        messages.success(
-            request,
+        level, message = (
+            "success",
             _(
                 "A new computation of “%(name)s” is queued. The page updates "
                 "when it is done."
             )
             % {"name": segment.name},
         )
+    if request.htmx and request.htmx.target == f"inactive-segment-{segment.pk}":
+        segment.refresh_from_db()
+        context = {"segment": segment, "message": message, "level": level}
+        return trigger_client_event(
+            render(request, "engagement/segments/_inactive_row.html", context),
+            f"segment-refreshed-{segment.pk}",
+        )
+    getattr(messages, level)(request, message)  # messages.warning, .success
     return redirect(
         redirect_target(request, url=request.POST.get("next"), fallback=segment)
     )

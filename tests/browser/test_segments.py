@@ -167,3 +167,176 @@ def test_with_two_apps_a_copied_template_asks_which_app(
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Big spenders")).to_be_visible()
     assert Segment.objects.get().app == app
+
+
+# The segment page and the groups list (issue 11, points 3 and 5, 8).
+
+SNAPSHOTS = """() => {
+  window.__snapshots = [];
+  const take = () => {
+    const live = document.querySelector('#segment-live');
+    if (!live) return;
+    window.__snapshots.push({
+      status: live.querySelector('#stat-status').textContent.trim(),
+      members: live.querySelector('#stat-members').textContent.trim(),
+      chart: !!live.querySelector('svg.segment-history'),
+      runs: !!live.querySelector('#segment-runs'),
+      notComputed: live.textContent.includes('not been computed yet'),
+    });
+  };
+  take();
+  new MutationObserver(take).observe(document.body, {childList: true, subtree: true});
+}"""
+
+
+def test_a_computation_that_ends_while_the_page_is_open_updates_it_all_at_once(
+    page, sign_in, editor, partner, app, customers
+):
+    from engagement.services import membership
+    from engagement.services.segments import segment_create
+    from tests.factories import SPEND_OVER_10
+
+    segment = segment_create(
+        partner=partner,
+        app=app,
+        name="Spenders",
+        definition=SPEND_OVER_10,
+        user=editor,
+        enqueue=False,  # queued, not computed: the test plays the worker
+    )
+    sign_in("editor")
+    page.goto(segment.get_absolute_url())
+    expect(page.locator("#stat-status")).to_contain_text("Computing")
+    expect(
+        page.get_by_text("The chart appears after the first computation.")
+    ).to_be_visible()
+    page.evaluate(SNAPSHOTS)
+
+    membership.segment_recompute(segment_id=segment.pk, version=segment.pending_version)
+
+    expect(page.locator("#stat-status")).to_contain_text("Inactive")
+    expect(page.locator("#stat-members")).to_have_text("Small")
+    expect(page.locator("svg.segment-history")).to_be_visible()
+    expect(page.locator("#segment-runs")).to_contain_text("Done")
+    snapshots = page.evaluate("window.__snapshots")
+    # Every state the page went through was whole: before, or after.
+    before = {"status": "Computing", "chart": False, "runs": False, "notComputed": True}
+    after = {"status": "Inactive", "chart": True, "runs": True, "notComputed": False}
+    for snapshot in snapshots:
+        state = {key: snapshot[key] for key in before}
+        state["status"] = state["status"].split()[0]
+        assert state in (before, after), snapshot
+    assert snapshots[-1]["members"] == "Small"
+    # Nothing is awaited any more: the region stops polling.
+    expect(page.locator("#segment-live")).not_to_have_attribute(
+        "hx-trigger", re.compile(".")
+    )
+
+
+def test_refresh_is_then_disabled_until_a_time_in_the_partners_zone(
+    page, sign_in, editor, partner, app, customers
+):
+    from engagement.services.segments import segment_create
+    from tests.factories import SPEND_OVER_10
+
+    partner.time_zone = "Asia/Tokyo"
+    partner.save()
+    segment = segment_create(
+        partner=partner, app=app, name="Spenders", definition=SPEND_OVER_10, user=editor
+    )
+    sign_in("editor")
+    page.goto(segment.get_absolute_url())
+    refresh = page.get_by_role("button", name="Refresh Spenders")
+    duplicate = page.get_by_role("link", name="Duplicate")
+    assert refresh.bounding_box()["height"] == duplicate.bounding_box()["height"]
+    refresh.click()
+    expect(
+        page.get_by_text("A new computation of “Spenders” is queued")
+    ).to_be_visible()
+    button = page.get_by_role("button", name="Refresh", exact=True)
+    expect(button).to_be_disabled()
+    expect(page.locator(".refresh-available")).to_have_text(
+        re.compile(r"^Available at \d\d:\d\d JST$")
+    )
+
+
+def test_refresh_from_the_groups_list_stays_on_the_list(
+    page, sign_in, editor, partner, app, customers
+):
+    from engagement.services.segments import segment_create
+    from tests.factories import SPEND_OVER_10
+
+    segment = segment_create(
+        partner=partner, app=app, name="Tiny", definition=SPEND_OVER_10, user=editor
+    )
+    segment.refresh_from_db()
+    assert segment.status == Segment.Status.INACTIVE  # 1 of 4 customers: Small
+    sign_in("editor")
+    page.goto("/engage/customer-groups/")
+    groups_url = page.url
+    # The table's row of the segment reloads too (the refresh's htmx event).
+    with page.expect_request(re.compile(rf"/segments/{segment.pk}/row/$")):
+        page.get_by_role("button", name="Refresh Tiny").click()
+    expect(page.locator("#groups-message")).to_contain_text(
+        "A new computation of “Tiny” is queued"
+    )
+    expect(
+        page.locator(f"#inactive-segment-{segment.pk}").get_by_role("button")
+    ).to_be_disabled()
+    expect(page.locator(f"#inactive-segment-{segment.pk}")).to_contain_text(
+        "Available at"
+    )
+    assert page.url == groups_url
+    # The pressed button is gone: the focus goes to the row, not to <body>.
+    expect(
+        page.locator(f"#inactive-segment-{segment.pk}").get_by_role("link", name="Tiny")
+    ).to_be_focused()
+    expect(
+        page.get_by_role("heading", name="Customer groups", exact=True)
+    ).to_be_visible()
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-US", viewport={"width": 375, "height": 800}
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("test-password")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    yield page
+    context.close()
+
+
+def test_at_375_px_the_groups_table_and_segment_page_fit_the_screen(
+    editor, partner, app, customers, phone
+):
+    from engagement.services.segments import segment_create
+    from tests.factories import SPEND_OVER_10, known_user_group
+
+    segment = segment_create(
+        partner=partner,
+        app=app,
+        name="Spenders with a rather long name",
+        definition=SPEND_OVER_10,
+        user=editor,
+    )
+    known_user_group(partner=partner, name="Beta testers", emails=["b@mail.example"])
+    phone.goto("/engage/customer-groups/")
+    row = phone.locator(f"#segment-row-{segment.pk}")
+    for cell in ("Spenders with a rather long name", "Small", "Inactive"):
+        text = row.get_by_text(cell, exact=True)
+        expect(text).to_be_visible()
+        box = text.bounding_box()  # within the screen's width, no scrolling
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375, (cell, box)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    table = phone.locator("#groups-table .table-responsive")
+    assert table.evaluate("e => e.scrollWidth <= e.clientWidth")
+
+    phone.goto(segment.get_absolute_url())
+    expect(phone.locator("svg.segment-history")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375

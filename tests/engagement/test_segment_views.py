@@ -516,3 +516,156 @@ def test_an_estimate_reads_the_app_customers_once(editor_client, app):
         assert b"Available app customers: 1" in html
         # One statement, so the web statement timeout bounds the estimate.
         assert sum(table in query["sql"] for query in queries) == 1
+
+
+# The segment page's live region (issue 11, point 3).
+
+LIVE = {"hx-request": "true", "hx-target": "segment-live"}
+
+
+def live_region(html: str) -> str:
+    start = html.index('<div id="segment-live"')
+    return html[start:]
+
+
+def test_the_live_region_holds_statistics_status_chart_and_runs(
+    editor_client, computed
+):
+    membership.segment_request_recompute(
+        segment=computed, trigger="save", enqueue=False
+    )
+    response = editor_client.get(computed.get_absolute_url(), headers=LIVE)
+    html = response.content.decode()
+    # The poll gets the whole region back, and nothing else of the page.
+    assert html.lstrip().startswith('<div id="segment-live"')
+    assert "segment-definition" not in html
+    for part in ('id="stat-members"', 'id="stat-status"', "<svg", 'id="segment-runs"'):
+        assert part in html, part
+    assert 'hx-trigger="every 2s"' in html
+    assert "Updating" in html
+
+    # The computation ends: the next poll brings all four parts at once, and
+    # polling stops.
+    membership.segment_recompute(
+        segment_id=computed.pk, version=computed.pending_version
+    )
+    html = editor_client.get(computed.get_absolute_url(), headers=LIVE).content.decode()
+    assert re.search(r'id="stat-members">\s*3\s*<', html) and "Active" in html
+    assert len(re.findall(r"<circle ", html)) == 2
+    assert html.count('text-bg-success">Done') == 2
+    assert "every 2s" not in html and "Updating" not in html
+
+
+def test_the_whole_page_polls_one_region_only(editor_client, segment):
+    html = editor_client.get(segment.get_absolute_url()).content.decode()
+    assert html.count("hx-trigger") == 1
+    region = live_region(html)
+    assert 'hx-trigger="every 2s"' in region[: region.index(">")]
+    for part in ('id="stat-status"', "The chart appears", "not been computed yet"):
+        assert part in region
+
+
+def test_a_poll_that_would_show_the_same_swaps_nothing(editor_client, segment):
+    html = editor_client.get(segment.get_absolute_url()).content.decode()
+    state = re.search(r'data-state="([^"]+)"', html).group(1)
+    url = segment.get_absolute_url()
+    assert editor_client.get(url, {"state": state}, headers=LIVE).status_code == 204
+    assert editor_client.get(url, {"state": "x"}, headers=LIVE).status_code == 200
+
+
+def test_a_failed_segment_stops_polling_until_a_new_computation_is_asked(
+    editor_client, segment
+):
+    from engagement.models import SegmentRun
+
+    SegmentRun.objects.create(
+        segment=segment,
+        version=segment.pending_version,
+        started_at=segment.created_at,
+        finished_at=segment.created_at,
+        error="boom",
+    )
+    Segment.objects.filter(pk=segment.pk).update(status=Segment.Status.FAILED)
+    segment.refresh_from_db()
+    assert segment.recompute_pending  # the failed version was never applied
+    html = editor_client.get(segment.get_absolute_url()).content.decode()
+    assert "every 2s" not in html
+    assert "Updating" not in html and "Failed" in html
+    row = editor_client.get(
+        reverse("engagement:segment_row", args=[segment.pk])
+    ).content.decode()
+    assert "every 2s" not in row
+
+    membership.segment_request_recompute(
+        segment=segment, trigger="refresh", enqueue=False
+    )
+    html = editor_client.get(segment.get_absolute_url()).content.decode()
+    assert 'hx-trigger="every 2s"' in html
+
+
+def _classes(html: str, pattern: str) -> set[str]:
+    return set(re.search(pattern, html).group(1).split())
+
+
+def test_refresh_looks_like_its_neighbours(editor_client, segment):
+    html = editor_client.get(segment.get_absolute_url()).content.decode()
+    refresh = _classes(html, r'<button type="submit" class="([^"]+)"[^>]*>Refresh<')
+    duplicate = _classes(html, r'<a class="([^"]+)" href="[^"]+/duplicate/">')
+    assert refresh == duplicate
+
+
+def test_after_refresh_the_button_is_disabled_until_the_time_in_the_partners_zone(
+    editor_client, segment, partner
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    partner.time_zone = "Europe/Paris"
+    partner.save()
+    refreshed_at = timezone.now()
+    Segment.objects.filter(pk=segment.pk).update(refresh_requested_at=refreshed_at)
+    html = editor_client.get(segment.get_absolute_url()).content.decode()
+    available = (refreshed_at + dt.timedelta(minutes=5)).astimezone(
+        __import__("zoneinfo").ZoneInfo("Europe/Paris")
+    )
+    zone = available.strftime("%Z")
+    assert zone in ("CET", "CEST")
+    assert f"Available at {available:%H:%M} {zone}" in html
+    button = re.search(r"<button[^>]*>Refresh</button>", html).group(0)
+    assert "disabled" in button
+
+    # Ten minutes later Refresh may be pressed again.
+    Segment.objects.filter(pk=segment.pk).update(
+        refresh_requested_at=refreshed_at - dt.timedelta(minutes=10)
+    )
+    html = editor_client.get(segment.get_absolute_url()).content.decode()
+    assert "Available at" not in html
+    assert re.search(r'<button type="submit"[^>]*>Refresh</button>', html)
+
+
+def test_times_on_the_segment_page_are_in_the_partners_zone(
+    editor_client, computed, partner
+):
+    partner.time_zone = "Asia/Tokyo"
+    partner.save()
+    html = editor_client.get(computed.get_absolute_url()).content.decode()
+    assert re.search(r"Last computed [^<]+ JST<", html)
+    assert "When (Asia/Tokyo)" in html
+
+
+def test_a_refresh_too_soon_names_the_time_and_its_zone(
+    editor_client, segment, partner
+):
+    partner.time_zone = "America/New_York"
+    partner.save()
+    url = reverse("engagement:segment_refresh", args=[segment.pk])
+    editor_client.post(url)
+    html = editor_client.post(url, follow=True).content.decode()
+    assert re.search(r"You can refresh it again at \d\d:\d\d E[SD]T", html)
+
+
+def test_support_sets_a_partners_time_zone_in_the_admin(support_client, partner):
+    url = reverse("admin:customers_partner_change", args=[partner.pk])
+    html = support_client.get(url).content.decode()
+    assert 'name="time_zone"' in html and '<option value="Europe/Paris"' in html

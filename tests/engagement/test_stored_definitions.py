@@ -112,8 +112,8 @@ def test_segment_status_fragment_renders_a_stored_definition_that_fails(
 ):
     store(segment, stored)
     url = reverse("engagement:segment_detail", args=[segment.pk])
-    html = page(editor_client, url, HX_Request="true", HX_Target="segment-status")
-    assert 'id="segment-status"' in html
+    html = page(editor_client, url, HX_Request="true", HX_Target="segment-live")
+    assert html.lstrip().startswith('<div id="segment-live"')
 
 
 @bad_definitions

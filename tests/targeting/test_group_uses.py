@@ -57,14 +57,23 @@ def test_the_uses_come_from_the_callables_the_setting_names(segment, settings):
     assert customer_group_use_list(group=segment) == []
 
 
-def test_the_status_poll_does_not_ask_for_uses(editor_client, segment, settings):
+def test_a_poll_that_finds_nothing_new_does_not_ask_for_uses(
+    editor_client, segment, settings
+):
+    """The segment page's live region holds "Used by" (its warning follows the
+    status), so only a poll that brings a change asks for the uses."""
+    import re
+
+    html = editor_client.get(segment.get_absolute_url()).content.decode()
+    state = re.search(r'data-state="([^"]+)"', html).group(1)
     settings.CUSTOMER_GROUP_USES = ["tests.targeting.test_group_uses.explode"]
     response = editor_client.get(
         segment.get_absolute_url(),
+        {"state": state},
         HTTP_HX_REQUEST="true",
-        HTTP_HX_TARGET="segment-status",
+        HTTP_HX_TARGET="segment-live",
     )
-    assert response.status_code == 200
+    assert response.status_code == 204
 
 
 def explode(*, group):

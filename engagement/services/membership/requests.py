@@ -207,7 +207,7 @@ def segment_refresh(*, segment: Segment, now: dt.datetime | None = None) -> int:
         segment.refresh_from_db(fields=["refresh_requested_at"])
         next_at = segment.refresh_requested_at + REFRESH_INTERVAL
         raise SegmentError.TOO_SOON.error(
-            time=formats.time_format(timezone.localtime(next_at), "H:i"),
+            time=formats.time_format(timezone.localtime(next_at), "H:i T"),
             next_at=next_at,
         )
     segment.refresh_requested_at = now
