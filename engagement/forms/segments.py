@@ -15,9 +15,6 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,6 +23,7 @@ from customers.names import name_clean
 from customers.numbers import NumberError, decimal_from_text, int_from_text
 from engagement import rules
 from engagement.errors import ConditionError
+from engagement.forms.segment_widgets import QuickCheckboxList, QuickSelect
 from engagement.rules import ATTRIBUTES, CATEGORIES, OPERATORS, Arity, ValueType
 
 PREFIX = "conditions"
@@ -44,40 +42,6 @@ LIST_SEPARATORS = re.compile(r"[,;\n\r]+")
 CHOOSE = gettext_lazy("Choose…")
 BOOLEAN_CHOICES = [("true", gettext_lazy("Yes")), ("false", gettext_lazy("No"))]
 MAX_ROWS = rules.MAX_BLOCKS * rules.MAX_CONDITIONS
-
-
-class _QuickOptionsMixin:
-    """Render a select's options in one pass of Python.
-
-    Django renders each option through its own template, about 0.1 ms an
-    option: the largest definition (400 filters, each a list of the 249
-    markets) took 14 s of CPU to show. Here it is one ``format_html`` an
-    option.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None) -> str:
-        chosen = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (key, mark_safe(" selected") if str(key) in chosen else "", label)
-                for key, label in self.choices
-            ),
-        )
-        final_attrs = self.build_attrs(self.attrs, attrs)
-        final_attrs["multiple"] = self.allow_multiple_selected
-        return format_html(
-            '<select name="{}"{}>{}</select>', name, flatatt(final_attrs), options
-        )
-
-
-class QuickSelect(_QuickOptionsMixin, forms.Select):
-    pass
-
-
-class QuickSelectMultiple(_QuickOptionsMixin, forms.SelectMultiple):
-    pass
 
 
 class SegmentForm(forms.Form):
@@ -267,12 +231,7 @@ class ConditionForm(forms.Form):
                 label=label,
                 required=False,
                 choices=[(k, str(v)) for k, v in attribute.choices().items()],
-                widget=QuickSelectMultiple(
-                    attrs={
-                        "class": "form-select form-select-sm condition-value",
-                        "size": 4,
-                    }
-                ),
+                widget=QuickCheckboxList(attrs={"class": "condition-value"}),
             )
         elif attribute.type in {ValueType.CHOICE, ValueType.BOOLEAN}:
             choices = (
@@ -308,6 +267,27 @@ class ConditionForm(forms.Form):
         self.fields["value_to"].widget = value.widget.__class__(
             attrs=dict(value.widget.attrs)
         )
+
+    @property
+    def choice_list(self) -> bool:
+        """Whether the value is a list of checkboxes (``QuickCheckboxList``)."""
+        return isinstance(self.fields["value"].widget, QuickCheckboxList)
+
+    def mark_errors(self) -> None:
+        """Mark each value field in error for assistive technology: invalid,
+        and described by its message (``_condition_errors.html``)."""
+        for name in ("value", "value_to"):
+            invalid = self[name].errors or (name == "value" and self.non_field_errors())
+            if invalid:
+                widget = self.fields[name].widget
+                css = widget.attrs.get("class", "")
+                widget.attrs.update(
+                    {
+                        "class": f"{css} is-invalid".strip(),
+                        "aria-invalid": "true",
+                        "aria-describedby": f"{self[name].auto_id}-error",
+                    }
+                )
 
     @property
     def needs_value_to(self) -> bool:

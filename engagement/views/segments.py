@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from config.statement_timeout import is_statement_timeout
-from customers.http import redirect_target
+from customers.http import IdField, redirect_target
 from customers.request_size import form_refuse, post_size_checked
 from customers.scope import VIEWER_REFUSAL, editor_required, partner_view
 from engagement.charts import history_chart
@@ -22,6 +22,7 @@ from engagement.forms import service_errors_attach
 from engagement.forms.segment_editor import SegmentEditor
 from engagement.forms.segment_rows import action_parse
 from engagement.models import Segment, SegmentTemplate
+from engagement.selectors.group_names import customer_group_name_free
 from engagement.selectors.segments import (
     segment_history_runs,
     segment_list,
@@ -33,6 +34,9 @@ from engagement.services import membership
 from engagement.services import segments as services
 from engagement.services.app_statistics import (
     segment_estimate as estimate_segment,
+)
+from engagement.services.app_statistics import (
+    segment_estimate_change as estimate_segment_change,
 )
 
 
@@ -123,6 +127,7 @@ def _render_editor(
         "editor": editor,
         "definition_text": editor.text,
         "definition_complete": editor.complete,
+        "left_out": editor.left_out_message,
         "readonly": not request.membership.can_edit,
     }
     if partial and request.htmx:
@@ -176,7 +181,9 @@ def segment_create(request: HttpRequest) -> HttpResponse:
     if slug:
         template = get_object_or_404(SegmentTemplate, slug=slug)
         definition = template.definition
-        initial["name"] = _(template.name)
+        initial["name"] = customer_group_name_free(
+            partner=request.partner, name=_(template.name)
+        )
     editor = SegmentEditor.from_definition(
         partner=request.partner, definition=definition, initial=initial
     )
@@ -193,7 +200,10 @@ def segment_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
         partner=request.partner,
         definition=source.definition,
         initial={
-            "name": _("Copy of %(name)s") % {"name": source.name},
+            "name": customer_group_name_free(
+                partner=request.partner,
+                name=_("Copy of %(name)s") % {"name": source.name},
+            ),
             "app": source.app,
         },
     )
@@ -217,6 +227,25 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial={"name": segment.name, "app": segment.app},
     )
     return _render_editor(request, segment=segment, editor=editor)
+
+
+def _estimate_segment(request: HttpRequest) -> Segment | None:
+    """The partner's segment being edited, if it has a computed membership.
+
+    Any other id (malformed, another partner's, a segment never computed)
+    gives None: the estimate then shows no change, and says nothing of it.
+    """
+    try:
+        pk = IdField(required=False).clean(request.POST.get("segment"))
+    except ValidationError:
+        return None
+    if pk is None:
+        return None
+    return (
+        segment_list(partner=request.partner)
+        .filter(pk=pk, member_count__isnull=False)
+        .first()
+    )
 
 
 @partner_view()
@@ -245,12 +274,21 @@ def segment_estimate(request: HttpRequest) -> HttpResponse:
         "app": app,
         "definition_text": editor.text,
         "definition_complete": editor.complete,
+        "left_out": editor.left_out_message,
     }
     definition = editor.counted if app else None
+    segment = _estimate_segment(request) if definition else None
     try:
-        context["estimate"] = (
-            estimate_segment(app=app, definition=definition) if definition else None
-        )
+        if segment is not None:
+            context["estimate"], change = estimate_segment_change(
+                app=app, definition=definition, segment=segment
+            )
+            context["joining"] = change.shown(change.joining)
+            context["leaving"] = change.shown(change.leaving)
+        else:
+            context["estimate"] = (
+                estimate_segment(app=app, definition=definition) if definition else None
+            )
     except OperationalError as exc:
         if not is_statement_timeout(exc):
             raise
