@@ -112,7 +112,7 @@ class QuickCheckboxList(forms.CheckboxSelectMultiple):
             '<div class="condition-choices-list border rounded px-2 py-1"'
             ' id="{}-list">{}</div>'
             '<div class="small text-body-secondary condition-choices-chosen"'
-            ' id="{}-chosen" data-empty="{}">{}</div></div>',
+            ' id="{}-chosen" data-empty="{}" data-chosen="{}">{}</div></div>',
             " is-invalid" if final_attrs.get("aria-invalid") else "",
             base_id,
             base_id,
@@ -125,6 +125,7 @@ class QuickCheckboxList(forms.CheckboxSelectMultiple):
             boxes,
             base_id,
             _("Nothing chosen yet."),
+            _("Chosen: %(values)s"),
             summary,
         )
 

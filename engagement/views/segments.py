@@ -11,7 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    reswap,
+    retarget,
+    trigger_client_event,
+)
 
 from config.statement_timeout import is_statement_timeout
 from customers.http import IdField, redirect_target
@@ -105,7 +110,12 @@ def _editor(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
         else:
             url = segment.get_absolute_url()
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    return _render_editor(request, segment=segment, editor=editor, status=400)
+    response = _render_editor(request, segment=segment, editor=editor, status=400)
+    if request.htmx:
+        # The fields again, with the error summary that takes the focus.
+        response = reswap(retarget(response, "#segment-fields"), "outerHTML")
+        response["HX-Reselect"] = "#segment-fields"
+    return response
 
 
 def _render_editor(
