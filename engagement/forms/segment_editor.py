@@ -300,7 +300,7 @@ class SegmentEditor:
         form_ok = self.form.is_valid()
         rows_ok = self.formset.is_valid()
         for form in self.formset.forms:
-            form.mark_errors()
+            form.show_errors()
         return form_ok and rows_ok and self.definition is not None
 
     def error_links(self) -> list[tuple[str, str]]:

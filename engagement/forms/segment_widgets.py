@@ -101,11 +101,8 @@ class QuickCheckboxList(forms.CheckboxSelectMultiple):
                 _("Filter…"),
                 base_id,
             )
-        described = " ".join(
-            part
-            for part in (f"{base_id}-chosen", final_attrs.get("aria-describedby"))
-            if part
-        )
+        invalid = final_attrs.get("aria-invalid")
+        described = f"{base_id}-chosen" + (f" {base_id}_error" if invalid else "")
         return format_html(
             '<div class="condition-choices{}" role="group" id="{}"'
             ' aria-labelledby="{}-label" aria-describedby="{}"{}>{}'
@@ -113,7 +110,7 @@ class QuickCheckboxList(forms.CheckboxSelectMultiple):
             ' id="{}-list">{}</div>'
             '<div class="small text-body-secondary condition-choices-chosen"'
             ' id="{}-chosen" data-empty="{}" data-chosen="{}">{}</div></div>',
-            " is-invalid" if final_attrs.get("aria-invalid") else "",
+            " is-invalid" if invalid else "",
             base_id,
             base_id,
             described,

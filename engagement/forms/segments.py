@@ -15,6 +15,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms import BoundField
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -148,12 +149,32 @@ def _required(message: str) -> dict[str, str]:
     return {"required": message, "invalid_choice": message}
 
 
+class _RowBoundField(BoundField):
+    """A row's field, marked invalid only once its errors are shown.
+
+    A row is validated as the partner types (to count what is complete),
+    but its errors show after Save only: until then a field is neither
+    ``aria-invalid`` nor described by a message that is not on the page.
+    """
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if not self.form.errors_shown:
+            attrs.pop("aria-invalid", None)
+            if attrs.get("aria-describedby") == f"{self.auto_id}_error":
+                del attrs["aria-describedby"]
+        return attrs
+
+
 class ConditionForm(forms.Form):
     """One row: Category / Attribute / Operator / Value.
 
     Every select starts at "Choose…" and offers only what fits the select
     before it (``RowChoice``); a row counts once all four are chosen.
     """
+
+    bound_field_class = _RowBoundField
+    errors_shown = False
 
     block = forms.IntegerField(
         widget=forms.HiddenInput, min_value=0, max_value=rules.MAX_BLOCKS - 1
@@ -273,21 +294,19 @@ class ConditionForm(forms.Form):
         """Whether the value is a list of checkboxes (``QuickCheckboxList``)."""
         return isinstance(self.fields["value"].widget, QuickCheckboxList)
 
-    def mark_errors(self) -> None:
-        """Mark each value field in error for assistive technology: invalid,
-        and described by its message (``_condition_errors.html``)."""
+    def show_errors(self) -> None:
+        """Show the row's errors (after Save): each value field in error is
+        marked invalid; Django then marks it ``aria-invalid`` and describes
+        it by its message (``{id}_error``, ``_condition_errors.html``)."""
+        self.errors_shown = True
         for name in ("value", "value_to"):
-            invalid = self[name].errors or (name == "value" and self.non_field_errors())
-            if invalid:
+            if self[name].errors or (name == "value" and self.non_field_errors()):
                 widget = self.fields[name].widget
                 css = widget.attrs.get("class", "")
-                widget.attrs.update(
-                    {
-                        "class": f"{css} is-invalid".strip(),
-                        "aria-invalid": "true",
-                        "aria-describedby": f"{self[name].auto_id}-error",
-                    }
-                )
+                widget.attrs["class"] = f"{css} is-invalid".strip()
+                if not self[name].errors:  # a rule error of the row: its value
+                    widget.attrs["aria-invalid"] = "true"
+                    widget.attrs["aria-describedby"] = f"{self[name].auto_id}_error"
 
     @property
     def needs_value_to(self) -> bool:

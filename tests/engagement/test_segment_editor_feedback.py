@@ -265,9 +265,9 @@ def test_a_failed_save_shows_an_error_summary_linking_each_field(
     assert "OR statement 1, filter 1, upper value: Enter a value." in summary
     # The upper bound's error sits right after its own input, which names it.
     value_to = html.index('id="id_conditions-0-value_to"')
-    error = html.index('id="id_conditions-0-value_to-error"')
+    error = html.index('id="id_conditions-0-value_to_error"')
     assert value_to < error
-    assert 'aria-describedby="id_conditions-0-value_to-error"' in html
+    assert 'aria-describedby="id_conditions-0-value_to_error"' in html
     if htmx:
         assert response["HX-Retarget"] == "#segment-fields"
         assert response["HX-Reselect"] == "#segment-fields"
@@ -281,7 +281,7 @@ def test_a_rule_error_sits_next_to_the_value(editor_client, app):
     ).content.decode()
     assert 'href="#id_conditions-0-value"' in html
     value = html.index('id="id_conditions-0-value"')
-    error = html.index('id="id_conditions-0-value-error"')
+    error = html.index('id="id_conditions-0-value_error"')
     assert value < error and "rating must be 1–5" in html[error : error + 300]
 
 
