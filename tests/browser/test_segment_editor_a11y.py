@@ -181,6 +181,10 @@ def test_the_editor_fits_a_phone(page, sign_in, editor, app):
     category = row(page, 1).get_by_label("Category").bounding_box()
     attribute = row(page, 1).get_by_label("Attribute").bounding_box()
     assert attribute["y"] > category["y"] + category["height"] - 1
+    # The bounds of "between" too.
+    low = row(page, 0).get_by_label("Value", exact=True).bounding_box()
+    high = row(page, 0).get_by_label("and (upper value)").bounding_box()
+    assert high["y"] > low["y"] + low["height"] - 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     for select in row(page, 1).locator("select").all():
         assert "form-select" in select.get_attribute("class")
