@@ -198,7 +198,7 @@ class SegmentEditor:
                 return cls._opened(form=form, definition=definition, message=message)
         else:
             changed, message = rows_layout_change(layout=layout, name=name, index=index)
-            if changed is not layout:
+            if changed is not layout or name in {"add_filter", "add_block"}:
                 focus = rows_focus(before=layout, after=changed, name=name, index=index)
             layout = changed
         layout = layout or [(None, 0)]

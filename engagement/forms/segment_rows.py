@@ -140,12 +140,16 @@ def rows_layout_change(*, layout: Layout, name: str, index: int) -> tuple[Layout
 def rows_focus(*, before: Layout, after: Layout, name: str, index: int) -> int:
     """The row whose first field takes the focus once an action is applied.
 
-    A row added: that row. A filter removed: the row before it (the first
-    row if it was first). An OR statement removed: the last row of the one
-    before it (the first row if it was first).
+    A row added: that row (refused, at the limit: the last row of its OR
+    statement, or the last row). A filter removed: the row before it (the
+    first row if it was first). An OR statement removed: the last row of the
+    one before it (the first row if it was first).
     """
     if name in {"add_filter", "add_block"}:
-        return next((i for i, (source, _b) in enumerate(after) if source is None), 0)
+        added = (i for i, (source, _b) in enumerate(after) if source is None)
+        same = (i for i, (_s, block) in enumerate(after) if block == index)
+        last = len(after) - 1 if name == "add_block" else max(same, default=0)
+        return next(added, last)
     if name == "remove_filter":
         return max(index - 1, 0)
     if name == "remove_block":

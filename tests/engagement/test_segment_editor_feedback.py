@@ -497,3 +497,16 @@ def test_a_list_operator_error_names_the_operator_by_its_label(editor_client, ap
     assert problems_of(html) == [
         "OR statement 1, filter 1: “is none of” needs a list of 1 to 100 values"
     ]
+
+
+def test_a_filter_refused_at_the_limit_keeps_the_focus_in_its_or_statement(
+    editor_client, app
+):
+    full = [SPEND_ROW] * 20
+    html = editor_client.post(
+        CREATE,
+        editor_post(app, rows(full, [SPEND_ROW]), action="add_filter:0"),
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert "An OR statement has at most 20 filters." in html
+    assert autofocused(html) == ["conditions-19-category"]
