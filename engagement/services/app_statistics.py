@@ -114,15 +114,26 @@ def app_statistics_eligible_count(*, app_id: int, today: dt.date) -> int:
 
 
 def segment_estimate(
-    *, app: App, definition: dict[str, Any], today: dt.date | None = None
+    *,
+    app: App,
+    definition: dict[str, Any],
+    today: dt.date | None = None,
+    segment: Segment | None = None,
 ) -> Estimate:
     """Estimate a validated definition's size live, with the app's shared count.
+
+    With a computed ``segment``, also how its members would change
+    (``segment_estimate_change``).
 
     With the app's available-customer count current, only the members are
     counted; otherwise both are counted in one pass over the app's customers
     (so under the web statement timeout an estimate answers or gives up within
     that timeout, not twice it), and the available count is stored.
     """
+    if segment is not None:
+        return segment_estimate_change(
+            app=app, definition=definition, segment=segment, today=today
+        )
     today = today or rules.evaluation_date()
     stored = _stored(app_id=app.pk, today=today)
     estimate = segment_count(
@@ -158,8 +169,8 @@ def app_statistics_forget(*, app_ids: Iterable[int]) -> None:
 
 
 @dataclass(frozen=True)
-class MembershipChange:
-    """How a segment's stored membership would change under a definition.
+class EstimateChange(Estimate):
+    """An estimate, and how a segment's stored membership would change.
 
     ``joining``: customers the definition selects who are not members;
     ``leaving``: members it no longer selects (no longer available ones too),
@@ -170,14 +181,20 @@ class MembershipChange:
     leaving: int
 
     @staticmethod
-    def shown(count: int) -> tuple[int | None, bool]:
+    def _shown(count: int) -> tuple[int, bool]:
         """A count as partners may see it: ``(count, False)``, or ``(minimum,
         True)`` for "fewer than minimum" (the Small rule: a count between 0
         and the minimum size is never shown exactly)."""
         minimum = settings.SEGMENT_MIN_SIZE
-        if 0 < count < minimum:
-            return minimum, True
-        return count, False
+        return (minimum, True) if 0 < count < minimum else (count, False)
+
+    @property
+    def joining_shown(self) -> tuple[int, bool]:
+        return self._shown(self.joining)
+
+    @property
+    def leaving_shown(self) -> tuple[int, bool]:
+        return self._shown(self.leaving)
 
 
 def segment_estimate_change(
@@ -186,7 +203,7 @@ def segment_estimate_change(
     definition: dict[str, Any],
     segment: Segment,
     today: dt.date | None = None,
-) -> tuple[Estimate, MembershipChange]:
+) -> EstimateChange:
     """Estimate a definition live and how ``segment``'s members would change.
 
     One statement over the app's customers, as ``segment_estimate``: the
@@ -219,9 +236,9 @@ def segment_estimate_change(
             eligible_count=counts["eligible"],
         )
     current = SegmentMembership.objects.filter(segment_id=segment.pk).count()
-    return (
-        Estimate(eligible=counts["eligible"], members=counts["members"]),
-        MembershipChange(
-            joining=counts["joining"], leaving=current - counts["staying"]
-        ),
+    return EstimateChange(
+        eligible=counts["eligible"],
+        members=counts["members"],
+        joining=counts["joining"],
+        leaving=current - counts["staying"],
     )

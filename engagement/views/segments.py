@@ -11,12 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_htmx.http import (
-    HttpResponseClientRedirect,
-    reswap,
-    retarget,
-    trigger_client_event,
-)
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from config.statement_timeout import is_statement_timeout
 from customers.http import IdField, redirect_target
@@ -39,9 +34,6 @@ from engagement.services import membership
 from engagement.services import segments as services
 from engagement.services.app_statistics import (
     segment_estimate as estimate_segment,
-)
-from engagement.services.app_statistics import (
-    segment_estimate_change as estimate_segment_change,
 )
 
 
@@ -111,10 +103,9 @@ def _editor(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
             url = segment.get_absolute_url()
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     response = _render_editor(request, segment=segment, editor=editor, status=400)
-    if request.htmx:
-        # The fields again, with the error summary that takes the focus.
-        response = reswap(retarget(response, "#segment-fields"), "outerHTML")
-        response["HX-Reselect"] = "#segment-fields"
+    if request.htmx:  # the fields again, with the error summary to focus
+        response["HX-Retarget"] = response["HX-Reselect"] = "#segment-fields"
+        response["HX-Reswap"] = "outerHTML"
     return response
 
 
@@ -240,16 +231,12 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _estimate_segment(request: HttpRequest) -> Segment | None:
-    """The partner's segment being edited, if it has a computed membership.
-
-    Any other id (malformed, another partner's, a segment never computed)
-    gives None: the estimate then shows no change, and says nothing of it.
-    """
+    """The partner's segment being edited, if it has a computed membership;
+    any other id (none, malformed, another partner's) gives None: no change
+    is shown, and nothing is said of it."""
     try:
-        pk = IdField(required=False).clean(request.POST.get("segment"))
+        pk = IdField().clean(request.POST.get("segment"))
     except ValidationError:
-        return None
-    if pk is None:
         return None
     return (
         segment_list(partner=request.partner)
@@ -289,16 +276,11 @@ def segment_estimate(request: HttpRequest) -> HttpResponse:
     definition = editor.counted if app else None
     segment = _estimate_segment(request) if definition else None
     try:
-        if segment is not None:
-            context["estimate"], change = estimate_segment_change(
-                app=app, definition=definition, segment=segment
-            )
-            context["joining"] = change.shown(change.joining)
-            context["leaving"] = change.shown(change.leaving)
-        else:
-            context["estimate"] = (
-                estimate_segment(app=app, definition=definition) if definition else None
-            )
+        context["estimate"] = (
+            estimate_segment(app=app, definition=definition, segment=segment)
+            if definition
+            else None
+        )
     except OperationalError as exc:
         if not is_statement_timeout(exc):
             raise
