@@ -231,18 +231,14 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _estimate_segment(request: HttpRequest) -> Segment | None:
-    """The partner's segment being edited, if it has a computed membership;
-    any other id (none, malformed, another partner's) gives None: no change
-    is shown, and nothing is said of it."""
+    """The partner's computed segment being edited; any other id (none,
+    malformed, another partner's) gives None: no change shown, none told."""
     try:
         pk = IdField().clean(request.POST.get("segment"))
     except ValidationError:
         return None
-    return (
-        segment_list(partner=request.partner)
-        .filter(pk=pk, member_count__isnull=False)
-        .first()
-    )
+    segments = segment_list(partner=request.partner)
+    return segments.filter(pk=pk, member_count__isnull=False).first()
 
 
 @partner_view()
