@@ -21,12 +21,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.models import Partner
 from engagement import rules
 from engagement.forms.segment_rows import (
     action_parse,
     rows_data,
+    rows_focus,
+    rows_from_definition,
     rows_layout,
     rows_layout_change,
 )
@@ -36,86 +39,58 @@ from engagement.forms.segments import (
     ConditionFormSet,
     SegmentForm,
 )
-from engagement.rules import ATTRIBUTES, OPERATORS, Arity, ValueType
 
 
-def _shown(attribute: rules.Attribute, item: Any) -> str:
-    if attribute.type is ValueType.BOOLEAN and isinstance(item, bool):
-        return "true" if item else "false"
-    if item is None or isinstance(item, dict | list):
+def numbers_joined(numbers: list[int]) -> str:
+    """``2``, ``2 and 3``, ``2, 3 and 5``."""
+    shown = [str(number) for number in numbers]
+    if len(shown) < 2:
+        return "".join(shown)
+    return _("%(list)s and %(last)s") % {
+        "list": ", ".join(shown[:-1]),
+        "last": shown[-1],
+    }
+
+
+def statements_left_out(numbers: list[int]) -> str:
+    """ "OR statement 2 is incomplete and not counted", or "" for none."""
+    if not numbers:
         return ""
-    return str(item)
+    return ngettext(
+        "OR statement %(numbers)s is incomplete and not counted",
+        "OR statements %(numbers)s are incomplete and not counted",
+        len(numbers),
+    ) % {"numbers": numbers_joined(numbers)}
 
 
-def _row_of(condition: Any) -> dict[str, Any] | None:
-    """The editor row of one stored filter, or None if its attribute is unknown.
-
-    An operator that does not fit the attribute is left to choose; a value of
-    the wrong type is shown as text for the partner to correct.
-    """
-    if not isinstance(condition, dict):
-        return None
-    key = condition.get("attribute")
-    attribute = ATTRIBUTES.get(key) if isinstance(key, str) else None
-    if attribute is None:
-        return None
-    row = {"category": rules.attribute_category_key(attribute), "attribute": key}
-    operator = condition.get("operator")
-    if not isinstance(operator, str) or operator not in attribute.allowed_operators():
-        return row
-    arity, value = OPERATORS[operator].arity, condition.get("value")
-    row["operator"] = operator
-    if arity is Arity.PAIR:
-        low, high = (
-            value if isinstance(value, list) and len(value) == 2 else (value, "")
-        )
-        row["value"], row["value_to"] = _shown(attribute, low), _shown(attribute, high)
-    elif arity is Arity.LIST:
-        items = [_shown(attribute, item) for item in _as_list(value)]
-        items = [item for item in items if item]
-        row["value"] = items if attribute.type is ValueType.CHOICE else ", ".join(items)
-    else:
-        row["value"] = _shown(attribute, value)
-    return row
+# The import lists at most this many problems of a file, then how many more.
+IMPORT_PROBLEMS_SHOWN = 10
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def rows_from_definition(definition: Any) -> list[dict[str, Any]]:
-    """Editor rows for the filters of a stored definition that can be read.
-
-    Valid or not: a definition that a later rule rejects (or that support
-    edited) opens with every filter whose attribute is still known.
-    """
-    blocks = definition.get("any") if isinstance(definition, dict) else None
-    rows: list[dict[str, Any]] = []
-    number = 0
-    for block in _as_list(blocks) if blocks is not None else []:
-        conditions = block.get("all") if isinstance(block, dict) else None
-        read = [_row_of(condition) for condition in _as_list(conditions)]
-        read = [row for row in read if row is not None]
-        for row in read:
-            row["block"] = number
-        number += bool(read)
-        rows += read
-    return rows
-
-
-def _imported(upload: Any) -> tuple[dict[str, Any] | None, str]:
-    """The definition of an uploaded file and the message to show."""
+def _imported(upload: Any) -> tuple[dict[str, Any] | None, str, list[str]]:
+    """The definition of an uploaded file, the message to show and the
+    file's problems, one a line, in the editor's words."""
     if upload is None:
-        return None, _("Choose a definition file (.json) to import.")
+        return None, _("Choose a .json file"), []
     if upload.size > rules.MAX_JSON_BYTES:
-        return None, _("This file is too large to be a segment definition.")
+        return None, _("This file is too large to be a segment definition."), []
     try:
         definition = rules.definition_parse_json(upload.read())
     except ValidationError as exc:
-        return None, _("The file could not be imported: %(problems)s") % {
-            "problems": " ".join(exc.messages[:5])
-        }
-    return definition, _("Definition imported. Check the conditions, then save.")
+        problems = rules.definition_problems_shown(exc)
+        more = len(problems) - IMPORT_PROBLEMS_SHOWN
+        problems = problems[:IMPORT_PROBLEMS_SHOWN]
+        if more > 0:
+            problems.append(
+                ngettext(
+                    "…and %(count)s more problem.",
+                    "…and %(count)s more problems.",
+                    more,
+                )
+                % {"count": more}
+            )
+        return None, _("The file could not be imported:"), problems
+    return definition, _("Definition imported. Check the conditions, then save."), []
 
 
 class SegmentEditor:
@@ -145,6 +120,11 @@ class SegmentEditor:
         self.definition: dict[str, Any] | None = None
         self.text = ""
         self.complete = False
+        self.left_out: list[int] = []  # 1-based OR statements not counted
+        self.message_lines: list[str] = []  # below the message, one a line
+        # The row whose first field takes the focus (after a row was added or
+        # removed), else None.
+        self.focus_row: int | None = None
 
     # ---- opening -------------------------------------------------------------
 
@@ -178,7 +158,7 @@ class SegmentEditor:
                     "This segment's definition no longer passes the rules "
                     "(%(problems)s). The filters that could be read are shown; "
                     "check them, then save."
-                ) % {"problems": "; ".join(exc.messages[:5])}
+                ) % {"problems": "; ".join(rules.definition_problems_shown(exc)[:5])}
         rows = rows_from_definition(valid or definition) or [{"block": 0}]
         editor = cls(
             form=form,
@@ -208,12 +188,19 @@ class SegmentEditor:
         form = SegmentForm(data, partner=partner)
         name, index = action_parse(action)
         layout, message = rows_layout(data=data), ""
+        problems: list[str] = []
+        focus = None
         if name == "import":
-            definition, message = _imported((files or {}).get("definition_file"))
+            definition, message, problems = _imported(
+                (files or {}).get("definition_file")
+            )
             if definition is not None:
                 return cls._opened(form=form, definition=definition, message=message)
         else:
-            layout, message = rows_layout_change(layout=layout, name=name, index=index)
+            changed, message = rows_layout_change(layout=layout, name=name, index=index)
+            if changed is not layout or name in {"add_filter", "add_block"}:
+                focus = rows_focus(before=layout, after=changed, name=name, index=index)
+            layout = changed
         layout = layout or [(None, 0)]
         rows = rows_data(data=data, layout=layout)
         editor = cls(
@@ -222,6 +209,9 @@ class SegmentEditor:
             row_blocks=[block for _source, block in layout],
             message=message,
         )
+        editor.message_lines = problems
+        if focus is not None:
+            editor.focus_row = min(focus, len(layout) - 1)
         editor._read_rows()
         return editor
 
@@ -230,70 +220,125 @@ class SegmentEditor:
     def _read_rows(self) -> None:
         """Derive the definition, its text and what is counted from the rows.
 
-        A filter counts once its row is complete and the rules accept it;
-        the rules' errors go next to their rows.
+        An OR statement counts once every one of its rows is a complete filter
+        the rules accept: counting some of its filters would count customers
+        the statement, once complete, leaves out. The statements left out are
+        named (``left_out``); the rules' errors go next to their rows.
         """
-        entered = [
-            (index, form.cleaned_data["condition"])
-            for index, form in enumerate(self.formset.forms)
-            if form.is_valid()
-        ]
-        counted = self._validated(entered)
-        if counted is None and entered:
-            # Without the rows the rules refused; a problem of no single row
-            # (too many filters in one OR statement) refuses them all again.
-            entered = [(i, c) for i, c in entered if not self.formset.forms[i].errors]
-            counted = self._validated(entered, attach=False)
+        forms = self.formset.forms
+        complete = [form.is_valid() for form in forms]
+        rows_of: dict[int, list[int]] = {}
+        for index, block in enumerate(self.row_blocks):
+            rows_of.setdefault(block, []).append(index)
+        blocks = [b for b in sorted(rows_of) if all(complete[i] for i in rows_of[b])]
+        counted, refused = self._validated(blocks, rows_of)
+        if counted is None and blocks:
+            # Without the statements the rules refused; a problem of no single
+            # statement (too many of them) refuses them all again.
+            blocks = [b for b in blocks if b not in refused]
+            counted, _refused = self._validated(blocks, rows_of, attach=False)
         self.counted = counted
+        self.left_out = [b + 1 for b in sorted(rows_of) if counted and b not in blocks]
         self.text = rules.definition_text(counted) if counted else ""
-        self.complete = (
-            counted is not None
-            and not self.problems
-            and len(entered) == len(self.formset.forms)
-        )
+        self.complete = counted is not None and not self.problems and all(complete)
+        self.complete = self.complete and len(blocks) == len(rows_of)
         self.definition = counted if self.complete else None
 
     def _validated(
-        self, entered: list[tuple[int, dict[str, Any]]], *, attach: bool = True
-    ) -> dict[str, Any] | None:
-        """The valid definition of these rows' filters, or None.
+        self,
+        blocks: list[int],
+        rows_of: dict[int, list[int]],
+        *,
+        attach: bool = True,
+    ) -> tuple[dict[str, Any] | None, set[int]]:
+        """The valid definition of these OR statements, or None and the
+        statements the rules refused.
 
         With ``attach``, each located rule error goes to its row and the others
         to ``problems``.
         """
-        if not entered:
-            return None
-        by_block: dict[int, list[tuple[int, dict[str, Any]]]] = {}
-        for index, condition in entered:
-            by_block.setdefault(self.row_blocks[index], []).append((index, condition))
-        blocks = [by_block[block] for block in sorted(by_block)]
+        if not blocks:
+            return None, set()
+        forms = self.formset.forms
         try:
             return rules.definition_validate(
                 {
                     "version": rules.VERSION,
-                    "any": [{"all": [c for _i, c in rows]} for rows in blocks],
+                    "any": [
+                        {
+                            "all": [
+                                forms[i].cleaned_data["condition"] for i in rows_of[b]
+                            ]
+                        }
+                        for b in blocks
+                    ],
                 }
-            )
+            ), set()
         except ValidationError as exc:
-            if attach:
-                for error in exc.error_list:
-                    block = getattr(error, "block", None)
-                    condition = getattr(error, "condition", None)
-                    if block is not None and condition is not None:
-                        row = blocks[block][condition][0]
-                        self.formset.forms[row].add_error(None, error)
-                    else:
-                        self.problems += error.messages
-            return None
+            refused = set()
+            for error in exc.error_list:
+                block = getattr(error, "block", None)
+                condition = getattr(error, "condition", None)
+                if block is not None:
+                    refused.add(blocks[block])
+                if not attach:
+                    continue
+                if block is not None and condition is not None:
+                    forms[rows_of[blocks[block]][condition]].add_error(None, error)
+                else:
+                    self.problems += error.messages
+            return None, refused
+
+    @property
+    def left_out_message(self) -> str:
+        """Which OR statements the text and the estimate leave out, and why."""
+        return statements_left_out(self.left_out)
 
     def is_valid(self) -> bool:
         """Validate the form and every row for Save; errors are shown after."""
         self.show_errors = True
-        if self.problems:
-            self.message = " ".join(self.problems)
         form_ok = self.form.is_valid()
         rows_ok = self.formset.is_valid()
+        for form in self.formset.forms:
+            form.show_errors()
         return form_ok and rows_ok and self.definition is not None
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """The error summary of a failed Save: each error with the id of the
+        field it sits next to (``#id`` links move there)."""
+        form = self.form
+        links = [(form["name"].id_for_label, str(e)) for e in form.non_field_errors()]
+        if not self.show_errors:
+            return links  # a refused request (too big to read)
+        for name in ("name", "app"):
+            links += [
+                (form[name].id_for_label, f"{form[name].label}: {error}")
+                for error in form[name].errors
+            ]
+        first_row = f"id_{PREFIX}-0-category"
+        links += [(first_row, str(e)) for e in self.formset.non_form_errors()]
+        links += [(first_row, problem) for problem in self.problems]
+        for index, row in enumerate(self.formset.forms):
+            where = {
+                "block": self.row_blocks[index] + 1,
+                "condition": self.row_number(index),
+            }
+            for name in ("category", "attribute", "operator", "value", "value_to"):
+                label = _("upper value") if name == "value_to" else row[name].label
+                links += [
+                    (
+                        row[name].id_for_label,
+                        _("OR statement %(block)s, filter %(condition)s, %(field)s:")
+                        % {**where, "field": str(label).lower()}
+                        + f" {error}",
+                    )
+                    for error in row[name].errors
+                ]
+            # Rule errors name their OR statement and filter already.
+            links += [
+                (row["value"].id_for_label, str(e)) for e in row.non_field_errors()
+            ]
+        return links
 
     # ---- rendering helpers ---------------------------------------------------
 

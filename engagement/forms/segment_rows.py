@@ -9,17 +9,84 @@ re-encoded), for ``SegmentEditor`` to bind once.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from customers.numbers import NumberError, int_from_text
 from engagement import rules
 from engagement.forms.segments import MAX_ROWS, PREFIX, ROW_FIELDS
+from engagement.rules import ATTRIBUTES, OPERATORS, Arity, ValueType
 
 TOTAL_FORMS = f"{PREFIX}-TOTAL_FORMS"
 # The rows of a post in the order they are bound: for each row, the index it
 # was posted under (None for a row an action adds) and its OR statement.
 Layout = list[tuple[int | None, int]]
+
+
+def _shown(attribute: rules.Attribute, item: Any) -> str:
+    if attribute.type is ValueType.BOOLEAN and isinstance(item, bool):
+        return "true" if item else "false"
+    if item is None or isinstance(item, dict | list):
+        return ""
+    return str(item)
+
+
+def _row_of(condition: Any) -> dict[str, Any] | None:
+    """The editor row of one stored filter, or None if its attribute is unknown.
+
+    An operator that does not fit the attribute is left to choose; a value of
+    the wrong type is shown as text for the partner to correct.
+    """
+    if not isinstance(condition, dict):
+        return None
+    key = condition.get("attribute")
+    attribute = ATTRIBUTES.get(key) if isinstance(key, str) else None
+    if attribute is None:
+        return None
+    row = {"category": rules.attribute_category_key(attribute), "attribute": key}
+    operator = condition.get("operator")
+    if not isinstance(operator, str) or operator not in attribute.allowed_operators():
+        return row
+    arity, value = OPERATORS[operator].arity, condition.get("value")
+    row["operator"] = operator
+    if arity is Arity.PAIR:
+        low, high = (
+            value if isinstance(value, list) and len(value) == 2 else (value, "")
+        )
+        row["value"], row["value_to"] = _shown(attribute, low), _shown(attribute, high)
+    elif arity is Arity.LIST:
+        items = [_shown(attribute, item) for item in _as_list(value)]
+        items = [item for item in items if item]
+        row["value"] = items if attribute.type is ValueType.CHOICE else ", ".join(items)
+    else:
+        row["value"] = _shown(attribute, value)
+    return row
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def rows_from_definition(definition: Any) -> list[dict[str, Any]]:
+    """Editor rows for the filters of a stored definition that can be read.
+
+    Valid or not: a definition that a later rule rejects (or that support
+    edited) opens with every filter whose attribute is still known.
+    """
+    blocks = definition.get("any") if isinstance(definition, dict) else None
+    rows: list[dict[str, Any]] = []
+    number = 0
+    for block in _as_list(blocks) if blocks is not None else []:
+        conditions = block.get("all") if isinstance(block, dict) else None
+        read = [_row_of(condition) for condition in _as_list(conditions)]
+        read = [row for row in read if row is not None]
+        for row in read:
+            row["block"] = number
+        number += bool(read)
+        rows += read
+    return rows
 
 
 def action_parse(action: str) -> tuple[str, int]:
@@ -68,6 +135,27 @@ def rows_layout_change(*, layout: Layout, name: str, index: int) -> tuple[Layout
     if name == "remove_block" and 0 <= index < blocks:
         return _grouped([row for row in layout if row[1] != index]), ""
     return layout, ""
+
+
+def rows_focus(*, before: Layout, after: Layout, name: str, index: int) -> int:
+    """The row whose first field takes the focus once an action is applied.
+
+    A row added: that row (refused, at the limit: the last row of its OR
+    statement, or the last row). A filter removed: the row before it (the
+    first row if it was first). An OR statement removed: the last row of the
+    one before it (the first row if it was first).
+    """
+    if name in {"add_filter", "add_block"}:
+        added = (i for i, (source, _b) in enumerate(after) if source is None)
+        same = (i for i, (_s, block) in enumerate(after) if block == index)
+        last = len(after) - 1 if name == "add_block" else max(same, default=0)
+        return next(added, last)
+    if name == "remove_filter":
+        return max(index - 1, 0)
+    if name == "remove_block":
+        first = next((i for i, (_s, block) in enumerate(before) if block == index), 0)
+        return max(first - 1, 0)
+    return 0
 
 
 def rows_data(*, data: QueryDict, layout: Layout) -> QueryDict:

@@ -15,9 +15,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.forms import BoundField
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,6 +24,7 @@ from customers.names import name_clean
 from customers.numbers import NumberError, decimal_from_text, int_from_text
 from engagement import rules
 from engagement.errors import ConditionError
+from engagement.forms.segment_widgets import QuickCheckboxList, QuickSelect
 from engagement.rules import ATTRIBUTES, CATEGORIES, OPERATORS, Arity, ValueType
 
 PREFIX = "conditions"
@@ -44,40 +43,6 @@ LIST_SEPARATORS = re.compile(r"[,;\n\r]+")
 CHOOSE = gettext_lazy("Choose…")
 BOOLEAN_CHOICES = [("true", gettext_lazy("Yes")), ("false", gettext_lazy("No"))]
 MAX_ROWS = rules.MAX_BLOCKS * rules.MAX_CONDITIONS
-
-
-class _QuickOptionsMixin:
-    """Render a select's options in one pass of Python.
-
-    Django renders each option through its own template, about 0.1 ms an
-    option: the largest definition (400 filters, each a list of the 249
-    markets) took 14 s of CPU to show. Here it is one ``format_html`` an
-    option.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None) -> str:
-        chosen = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (key, mark_safe(" selected") if str(key) in chosen else "", label)
-                for key, label in self.choices
-            ),
-        )
-        final_attrs = self.build_attrs(self.attrs, attrs)
-        final_attrs["multiple"] = self.allow_multiple_selected
-        return format_html(
-            '<select name="{}"{}>{}</select>', name, flatatt(final_attrs), options
-        )
-
-
-class QuickSelect(_QuickOptionsMixin, forms.Select):
-    pass
-
-
-class QuickSelectMultiple(_QuickOptionsMixin, forms.SelectMultiple):
-    pass
 
 
 class SegmentForm(forms.Form):
@@ -184,12 +149,32 @@ def _required(message: str) -> dict[str, str]:
     return {"required": message, "invalid_choice": message}
 
 
+class _RowBoundField(BoundField):
+    """A row's field, marked invalid only once its errors are shown.
+
+    A row is validated as the partner types (to count what is complete),
+    but its errors show after Save only: until then a field is neither
+    ``aria-invalid`` nor described by a message that is not on the page.
+    """
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if not self.form.errors_shown:
+            attrs.pop("aria-invalid", None)
+            if attrs.get("aria-describedby") == f"{self.auto_id}_error":
+                del attrs["aria-describedby"]
+        return attrs
+
+
 class ConditionForm(forms.Form):
     """One row: Category / Attribute / Operator / Value.
 
     Every select starts at "Choose…" and offers only what fits the select
     before it (``RowChoice``); a row counts once all four are chosen.
     """
+
+    bound_field_class = _RowBoundField
+    errors_shown = False
 
     block = forms.IntegerField(
         widget=forms.HiddenInput, min_value=0, max_value=rules.MAX_BLOCKS - 1
@@ -267,12 +252,7 @@ class ConditionForm(forms.Form):
                 label=label,
                 required=False,
                 choices=[(k, str(v)) for k, v in attribute.choices().items()],
-                widget=QuickSelectMultiple(
-                    attrs={
-                        "class": "form-select form-select-sm condition-value",
-                        "size": 4,
-                    }
-                ),
+                widget=QuickCheckboxList(attrs={"class": "condition-value"}),
             )
         elif attribute.type in {ValueType.CHOICE, ValueType.BOOLEAN}:
             choices = (
@@ -308,6 +288,25 @@ class ConditionForm(forms.Form):
         self.fields["value_to"].widget = value.widget.__class__(
             attrs=dict(value.widget.attrs)
         )
+
+    @property
+    def choice_list(self) -> bool:
+        """Whether the value is a list of checkboxes (``QuickCheckboxList``)."""
+        return isinstance(self.fields["value"].widget, QuickCheckboxList)
+
+    def show_errors(self) -> None:
+        """Show the row's errors (after Save): each value field in error is
+        marked invalid; Django then marks it ``aria-invalid`` and describes
+        it by its message (``{id}_error``, ``_condition_errors.html``)."""
+        self.errors_shown = True
+        for name in ("value", "value_to"):
+            if self[name].errors or (name == "value" and self.non_field_errors()):
+                widget = self.fields[name].widget
+                css = widget.attrs.get("class", "")
+                widget.attrs["class"] = f"{css} is-invalid".strip()
+                if not self[name].errors:  # a rule error of the row: its value
+                    widget.attrs["aria-invalid"] = "true"
+                    widget.attrs["aria-describedby"] = f"{self[name].auto_id}_error"
 
     @property
     def needs_value_to(self) -> bool:

@@ -83,6 +83,7 @@ from engagement.rules.validate import (
     MAX_LIST_VALUES,
     VERSION,
     definition_parse_json,
+    definition_problems_shown,
     definition_validate,
 )
 
@@ -116,6 +117,7 @@ __all__ = [
     "condition_q",
     "condition_text",
     "definition_parse_json",
+    "definition_problems_shown",
     "definition_q",
     "definition_text",
     "definition_validate",

@@ -39,11 +39,22 @@ MAX_JSON_BYTES = 1024 * 1024
 
 
 class _Problem(Exception):
-    """A problem with one condition, before it is located in the definition."""
+    """A problem with one condition, before it is located in the definition.
 
-    def __init__(self, message: str) -> None:
+    ``shown`` says it in the editor's words (labels, not keys) when
+    ``message`` names keys of the definition: it is what partners read
+    (``definition_problems_shown``).
+    """
+
+    def __init__(self, message: str, shown: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.shown = shown or message
+
+
+def _labels(keys: Any) -> str:
+    """Operator keys as the operator select shows them."""
+    return ", ".join(f"“{OPERATORS[key].label}”" for key in keys)
 
 
 def _lower_first(text: str) -> str:
@@ -120,10 +131,17 @@ def _clean_choice(attribute: Attribute, value: Any) -> str:
     if isinstance(value, str) and attribute.normalise is not None:
         value = attribute.normalise(value)
     if not isinstance(value, str) or value not in choices:
-        shown = ", ".join(list(choices)[:12]) + (", …" if len(choices) > 12 else "")
+        more = ", …" if len(choices) > 12 else ""
+        label = _lower_first(str(attribute.label))
         raise _Problem(
             _("%(label)s must be one of %(choices)s")
-            % {"label": _lower_first(str(attribute.label)), "choices": shown}
+            % {"label": label, "choices": ", ".join(list(choices)[:12]) + more},
+            _("%(label)s must be one of %(choices)s")
+            % {
+                "label": label,
+                "choices": ", ".join(str(c) for c in list(choices.values())[:12])
+                + more,
+            },
         )
     return value
 
@@ -194,7 +212,11 @@ def _clean_value(attribute: Attribute, operator: Operator, value: Any) -> Any:
         return value
     if operator.arity is Arity.PAIR:
         if not isinstance(value, list) or len(value) != 2:
-            raise _Problem(_("between needs a list of two values, the lower one first"))
+            raise _Problem(
+                _("between needs a list of two values, the lower one first"),
+                _("“%(operator)s” needs two values, the lower one first")
+                % {"operator": operator.label},
+            )
         low, high = (scalar(attribute, item) for item in value)
         if _ordered(attribute, low) > _ordered(attribute, high):
             raise _Problem(
@@ -204,7 +226,9 @@ def _clean_value(attribute: Attribute, operator: Operator, value: Any) -> Any:
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_LIST_VALUES:
         raise _Problem(
             _("%(operator)s needs a list of 1 to %(max)s values")
-            % {"operator": operator.key, "max": MAX_LIST_VALUES}
+            % {"operator": operator.key, "max": MAX_LIST_VALUES},
+            _("“%(operator)s” needs a list of 1 to %(max)s values")
+            % {"operator": operator.label, "max": MAX_LIST_VALUES},
         )
     cleaned = [scalar(attribute, item) for item in value]
     comparable = [c.lower() if isinstance(c, str) else c for c in cleaned]
@@ -231,13 +255,26 @@ def _clean_condition(condition: Any) -> dict[str, Any]:
     op_key = condition.get("operator")
     allowed = attribute.allowed_operators()
     if not isinstance(op_key, str) or op_key not in allowed:
+        label = _lower_first(str(attribute.label))
+        known = OPERATORS.get(op_key) if isinstance(op_key, str) else None
         raise _Problem(
             _("%(label)s cannot use operator %(op)s; use one of %(allowed)s")
             % {
-                "label": _lower_first(str(attribute.label)),
+                "label": label,
                 "op": value_shown(op_key),
                 "allowed": ", ".join(allowed),
-            }
+            },
+            (
+                _("%(label)s cannot use “%(op)s”; choose one of %(allowed)s")
+                % {"label": label, "op": known.label, "allowed": _labels(allowed)}
+                if known
+                else _("%(label)s: unknown operator %(op)s; choose one of %(allowed)s")
+                % {
+                    "label": label,
+                    "op": value_shown(op_key),
+                    "allowed": _labels(allowed),
+                }
+            ),
         )
     if "value" not in condition:
         raise _Problem(_("the value is missing"))
@@ -245,15 +282,34 @@ def _clean_condition(condition: Any) -> dict[str, Any]:
     return {"attribute": key, "operator": op_key, "value": value}
 
 
-def _located(message: str, block: int, condition: int | None = None) -> ValidationError:
-    if condition is None:
-        error = DefinitionError.INVALID_BLOCK.error(block=block + 1, problem=message)
-    else:
-        error = DefinitionError.INVALID_CONDITION.error(
-            block=block + 1, condition=condition + 1, problem=message
+def _located(
+    message: str, block: int, condition: int | None = None, shown: str | None = None
+) -> ValidationError:
+    """The problem located, with ``shown`` (how partners read it) as well."""
+
+    def located(problem: str) -> ValidationError:
+        if condition is None:
+            return DefinitionError.INVALID_BLOCK.error(block=block + 1, problem=problem)
+        return DefinitionError.INVALID_CONDITION.error(
+            block=block + 1, condition=condition + 1, problem=problem
         )
+
+    error = located(message)
     error.block, error.condition = block, condition
+    error.shown = located(shown or message)
     return error
+
+
+def definition_problems_shown(error: ValidationError) -> list[str]:
+    """The messages of a ``definition_validate`` (or ``definition_parse_json``)
+    error in the editor's words, one per problem: attributes and operators
+    by the labels the editor's selects show, never their keys, each located
+    as "OR statement 2, filter 1"."""
+    return [
+        message
+        for item in error.error_list
+        for message in getattr(item, "shown", item).messages
+    ]
 
 
 def definition_validate(definition: Any) -> dict[str, Any]:
@@ -300,7 +356,7 @@ def definition_validate(definition: Any) -> dict[str, Any]:
             try:
                 clean_conditions.append(_clean_condition(condition))
             except _Problem as problem:
-                errors.append(_located(problem.message, b, c))
+                errors.append(_located(problem.message, b, c, problem.shown))
             except RecursionError:
                 errors.append(_located(_("the value is nested too deeply"), b, c))
         clean_blocks.append({"all": clean_conditions})

@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, FilteredRelation, Q
 from django.utils import timezone
 
 from customers.models import App
 from engagement import rules
-from engagement.models import AppStatistics
+from engagement.models import AppStatistics, Segment, SegmentMembership
 from engagement.selectors.segments import Estimate, segment_count
 
 # How long a count stays current when nothing announced a change: the
@@ -113,15 +114,26 @@ def app_statistics_eligible_count(*, app_id: int, today: dt.date) -> int:
 
 
 def segment_estimate(
-    *, app: App, definition: dict[str, Any], today: dt.date | None = None
+    *,
+    app: App,
+    definition: dict[str, Any],
+    today: dt.date | None = None,
+    segment: Segment | None = None,
 ) -> Estimate:
     """Estimate a validated definition's size live, with the app's shared count.
+
+    With a computed ``segment``, also how its members would change
+    (``segment_estimate_change``).
 
     With the app's available-customer count current, only the members are
     counted; otherwise both are counted in one pass over the app's customers
     (so under the web statement timeout an estimate answers or gives up within
     that timeout, not twice it), and the available count is stored.
     """
+    if segment is not None:
+        return segment_estimate_change(
+            app=app, definition=definition, segment=segment, today=today
+        )
     today = today or rules.evaluation_date()
     stored = _stored(app_id=app.pk, today=today)
     estimate = segment_count(
@@ -154,3 +166,79 @@ def app_statistics_forget(*, app_ids: Iterable[int]) -> None:
             computed_at=None,
             customers_version=F("customers_version") + 1,
         )
+
+
+@dataclass(frozen=True)
+class EstimateChange(Estimate):
+    """An estimate, and how a segment's stored membership would change.
+
+    ``joining``: customers the definition selects who are not members;
+    ``leaving``: members it no longer selects (no longer available ones too),
+    as the next recompute would apply them.
+    """
+
+    joining: int
+    leaving: int
+
+    @staticmethod
+    def _shown(count: int) -> tuple[int, bool]:
+        """A count as partners may see it: ``(count, False)``, or ``(minimum,
+        True)`` for "fewer than minimum" (the Small rule: a count between 0
+        and the minimum size is never shown exactly)."""
+        minimum = settings.SEGMENT_MIN_SIZE
+        return (minimum, True) if 0 < count < minimum else (count, False)
+
+    @property
+    def joining_shown(self) -> tuple[int, bool]:
+        return self._shown(self.joining)
+
+    @property
+    def leaving_shown(self) -> tuple[int, bool]:
+        return self._shown(self.leaving)
+
+
+def segment_estimate_change(
+    *,
+    app: App,
+    definition: dict[str, Any],
+    segment: Segment,
+    today: dt.date | None = None,
+) -> EstimateChange:
+    """Estimate a definition live and how ``segment``'s members would change.
+
+    One statement over the app's customers, as ``segment_estimate``: the
+    stored membership is joined on the customer (a left join on its primary
+    key), and filtered aggregates count the available customers, those the
+    definition selects, those of them not yet members (joining) and those
+    already members (staying). The members who would leave are the stored
+    members less those staying, counted on the membership's primary key.
+    """
+    today = today or rules.evaluation_date()
+    matching = rules.definition_q(definition, today=today)
+    stored = _stored(app_id=app.pk, today=today)
+    customers = rules.eligible_queryset(app=app, today=today).annotate(
+        current=FilteredRelation(
+            "customer__segment_memberships",
+            condition=Q(customer__segment_memberships__segment_id=segment.pk),
+        )
+    )
+    counts = customers.aggregate(
+        eligible=Count("pk"),
+        members=Count("pk", filter=matching),
+        joining=Count("pk", filter=matching & Q(current__segment_id__isnull=True)),
+        staying=Count("pk", filter=matching & Q(current__segment_id__isnull=False)),
+    )
+    if stored.eligible_count is None:
+        _store_on_commit(
+            app_id=app.pk,
+            stored=stored,
+            today=today,
+            eligible_count=counts["eligible"],
+        )
+    current = SegmentMembership.objects.filter(segment_id=segment.pk).count()
+    return EstimateChange(
+        eligible=counts["eligible"],
+        members=counts["members"],
+        joining=counts["joining"],
+        leaving=current - counts["staying"],
+    )

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from config.statement_timeout import is_statement_timeout
-from customers.http import redirect_target
+from customers.http import IdField, redirect_target
 from customers.request_size import form_refuse, post_size_checked
 from customers.scope import VIEWER_REFUSAL, editor_required, partner_view
 from engagement.charts import history_chart
@@ -23,6 +23,7 @@ from engagement.forms import service_errors_attach
 from engagement.forms.segment_editor import SegmentEditor
 from engagement.forms.segment_rows import action_parse
 from engagement.models import Segment, SegmentTemplate
+from engagement.selectors.group_names import customer_group_name_free
 from engagement.selectors.segments import (
     segment_computation_awaited,
     segment_history_runs,
@@ -104,7 +105,11 @@ def _editor(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
         else:
             url = segment.get_absolute_url()
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    return _render_editor(request, segment=segment, editor=editor, status=400)
+    response = _render_editor(request, segment=segment, editor=editor, status=400)
+    if request.htmx:  # the fields again, with the error summary to focus
+        response["HX-Retarget"] = response["HX-Reselect"] = "#segment-fields"
+        response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 def _render_editor(
@@ -126,6 +131,7 @@ def _render_editor(
         "editor": editor,
         "definition_text": editor.text,
         "definition_complete": editor.complete,
+        "left_out": editor.left_out_message,
         "readonly": not request.membership.can_edit,
     }
     if partial and request.htmx:
@@ -177,7 +183,9 @@ def segment_create(request: HttpRequest) -> HttpResponse:
     if slug:
         template = get_object_or_404(SegmentTemplate, slug=slug)
         definition = template.definition
-        initial["name"] = _(template.name)
+        initial["name"] = customer_group_name_free(
+            partner=request.partner, name=_(template.name)
+        )
     editor = SegmentEditor.from_definition(
         partner=request.partner, definition=definition, initial=initial
     )
@@ -192,7 +200,10 @@ def segment_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
         partner=request.partner,
         definition=source.definition,
         initial={
-            "name": _("Copy of %(name)s") % {"name": source.name},
+            "name": customer_group_name_free(
+                partner=request.partner,
+                name=_("Copy of %(name)s") % {"name": source.name},
+            ),
             "app": source.app,
         },
     )
@@ -216,6 +227,17 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial={"name": segment.name, "app": segment.app},
     )
     return _render_editor(request, segment=segment, editor=editor)
+
+
+def _estimate_segment(request: HttpRequest) -> Segment | None:
+    """The partner's computed segment being edited; any other id (none,
+    malformed, another partner's) gives None: no change shown, none told."""
+    try:
+        pk = IdField().clean(request.POST.get("segment"))
+    except ValidationError:
+        return None
+    segments = segment_list(partner=request.partner)
+    return segments.filter(pk=pk, member_count__isnull=False).first()
 
 
 @partner_view()
@@ -244,11 +266,15 @@ def segment_estimate(request: HttpRequest) -> HttpResponse:
         "app": app,
         "definition_text": editor.text,
         "definition_complete": editor.complete,
+        "left_out": editor.left_out_message,
     }
     definition = editor.counted if app else None
+    segment = _estimate_segment(request) if definition else None
     try:
         context["estimate"] = (
-            estimate_segment(app=app, definition=definition) if definition else None
+            estimate_segment(app=app, definition=definition, segment=segment)
+            if definition
+            else None
         )
     except OperationalError as exc:
         if not is_statement_timeout(exc):

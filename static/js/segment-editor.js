@@ -24,7 +24,11 @@
   }
   var edits = 0;
 
-  function countEdit() {
+  function countEdit(event) {
+    var target = event.target;
+    if (target && target.classList && target.classList.contains("condition-choices-filter")) {
+      return; // narrowing a list of checkboxes changes no field
+    }
     edits += 1;
   }
   // Capture phase: counted before htmx, on the field itself, sends the
@@ -82,5 +86,117 @@
     event.detail.shouldSwap = false;
     // The element is still in the page (nothing was swapped): ask again.
     htmx.trigger(config.elt, "retry-request");
+  });
+})();
+
+// Keyboard and screen readers: where the focus goes, and the lists of
+// checkboxes of "is any of".
+//
+// After a row is added or removed the server marks the first field of the
+// new row (or of the row before the removed one) autofocus, which htmx
+// focuses once it has swapped the rows in (and the browser on a full page).
+// A failed Save shows an error summary at the top, focused the same way;
+// its links move to the field in error.
+(function () {
+  "use strict";
+
+  var form = document.getElementById("segment-form");
+  if (!form) {
+    return;
+  }
+
+  function isFilter(element) {
+    return (
+      element &&
+      element.classList &&
+      element.classList.contains("condition-choices-filter")
+    );
+  }
+
+  function showSummary() {
+    var summary = document.getElementById("error-summary");
+    if (summary) {
+      summary.scrollIntoView({ block: "start" });
+      summary.focus();
+    }
+  }
+  showSummary();
+
+  form.addEventListener("click", function (event) {
+    var link = event.target.closest("#error-summary a[href^='#']");
+    if (!link) {
+      return;
+    }
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (field) {
+      event.preventDefault();
+      field.scrollIntoView({ block: "center" });
+      field.focus();
+    }
+  });
+
+  // The filter box of a long list narrows the list as you type. It is not a
+  // field of the segment: its events stop at the form (capture phase), so
+  // they neither ask for an estimate nor count as an edit.
+  function filterList(box) {
+    var wanted = box.value.trim().toLowerCase();
+    var list = document.getElementById(box.getAttribute("aria-controls"));
+    if (!list) {
+      return;
+    }
+    list.querySelectorAll(".form-check").forEach(function (item) {
+      item.hidden =
+        wanted !== "" && item.textContent.toLowerCase().indexOf(wanted) === -1;
+    });
+  }
+  ["input", "change"].forEach(function (type) {
+    form.addEventListener(
+      type,
+      function (event) {
+        if (isFilter(event.target)) {
+          event.stopPropagation();
+          filterList(event.target);
+        }
+      },
+      true
+    );
+  });
+  form.addEventListener(
+    "keydown",
+    function (event) {
+      if (isFilter(event.target) && event.key === "Enter") {
+        event.preventDefault(); // Enter filters; it does not submit the form
+      }
+    },
+    true
+  );
+
+  // The values chosen, listed under the list as the partner checks them.
+  form.addEventListener("change", function (event) {
+    var group = event.target.closest && event.target.closest(".condition-choices");
+    if (!group || event.target.type !== "checkbox") {
+      return;
+    }
+    var chosen = [];
+    group.querySelectorAll("input[type=checkbox]:checked").forEach(function (box) {
+      var label = group.querySelector("label[for='" + box.id + "']");
+      chosen.push(label ? label.textContent : box.value);
+    });
+    var line = group.querySelector(".condition-choices-chosen");
+    if (line) {
+      line.textContent = chosen.length
+        ? line.getAttribute("data-chosen").replace("%(values)s", chosen.join(", "))
+        : line.getAttribute("data-empty");
+    }
+  });
+
+  // A failed Save posted by htmx answers 400 with the form to show again
+  // (HX-Retarget): swap its fields in, so its error summary shows and takes focus.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status === 400 && xhr.getResponseHeader("HX-Retarget") === "#segment-fields") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
   });
 })();

@@ -61,7 +61,7 @@ def test_partner_builds_saves_edits_and_deletes_a_segment(
     settle(page)
     page.get_by_role("button", name="+ OR statement").click()
     settle(page)
-    expect(page.get_by_text("OR statement 2")).to_be_visible()
+    expect(page.get_by_role("heading", name="OR statement 2")).to_be_visible()
     choose(page, 2, "Store spend", "Total Store spend (USD)", "greater than")
     row(page, 2).get_by_label("Value").fill("10")
     row(page, 2).get_by_label("Value").blur()
@@ -102,7 +102,9 @@ def test_copying_a_template_then_fixing_a_bad_value(page, sign_in, editor, app):
     row(page, 0).get_by_label("Value").blur()
     settle(page)
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("rating must be 1–5")).to_be_visible()
+    expect(page.locator("#id_conditions-0-value_error")).to_contain_text(
+        "rating must be 1–5"
+    )
     expect(page.get_by_label("Group name")).to_have_value("Happy raters")
     row(page, 0).get_by_label("Value").fill("4")
     row(page, 0).get_by_label("Value").blur()
@@ -133,10 +135,10 @@ def test_a_new_or_statement_counts_nothing_until_its_value_is_chosen(
     settle(page)
     # The text and the estimate both leave the new row out.
     text = page.locator("#definition-text")
-    expect(text).to_contain_text("incomplete filters are left out")
+    expect(text).to_contain_text("OR statement 2 is incomplete and not counted")
     expect(text.locator("code")).to_have_text("Total Store spend (USD) > $10.00")
     expect(page.locator("#segment-estimate")).to_contain_text(
-        "incomplete filters are left out"
+        "OR statement 2 is incomplete and not counted"
     )
     expect(page.locator("#estimate-members")).to_have_text("1")
 
@@ -148,7 +150,7 @@ def test_a_new_or_statement_counts_nothing_until_its_value_is_chosen(
         "(Total Store spend (USD) > $10.00) || (Age group == 18 to 24)"
     )
     expect(page.locator("#estimate-members")).to_have_text("3")
-    expect(page.locator("#segment-estimate")).not_to_contain_text("left out")
+    expect(page.locator("#segment-estimate")).not_to_contain_text("not counted")
 
 
 def test_with_two_apps_a_copied_template_asks_which_app(
@@ -160,7 +162,7 @@ def test_with_two_apps_a_copied_template_asks_which_app(
     app_select = page.get_by_label("Include customers from this app")
     expect(app_select).to_have_value("")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Choose an app.")).to_be_visible()
+    expect(page.locator("#error-summary")).to_contain_text("Choose an app.")
     assert not Segment.objects.exists()
 
     page.get_by_label("Include customers from this app").select_option(str(app.pk))
