@@ -20,7 +20,7 @@ def test_partner_manages_a_known_user_group(page, sign_in, editor, partner, tmp_
     page.get_by_role("button", name="Save").click()
 
     expect(
-        page.get_by_text("address 3: “cy@broken” is not a valid e-mail address")
+        page.get_by_text("Address 3: “cy@broken” is not a valid e-mail address.")
     ).to_be_visible()
     expect(page.get_by_label("E-mail addresses")).to_have_value(typed)
     page.get_by_label("E-mail addresses").fill(
