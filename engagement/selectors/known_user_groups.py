@@ -55,7 +55,7 @@ def known_user_group_addresses(
     and only those containing ``query`` (in any case: addresses are stored
     lower-case, so the lower-cased query is compared as it is). A queryset:
     a page of it reads one page of rows."""
-    addresses = group.addresses.order_by("email").only("email", "customer_id")
+    addresses = group.addresses.order_by("email").only("group", "email", "customer")
     if status == "member":
         addresses = addresses.filter(customer__isnull=False)
     elif status == "pending":
