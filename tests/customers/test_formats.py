@@ -13,8 +13,8 @@ import pytest
 from babel.numbers import format_decimal
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template import Context, Template
-from django.utils import translation
 from django.urls import reverse
+from django.utils import translation
 from django.utils.formats import date_format, number_format
 
 from customers.formats import money_format
@@ -112,6 +112,4 @@ def test_groups_page_and_group_page_write_sizes_for_the_language(
         group.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="fr"
     ).content.decode()
     assert f"12{NNBSP}415 / 12{NNBSP}500" in page
-    assert (
-        "Mis à jour le 1 mars 2026 14:05 (UTC)" in page or "1 mars 2026 14:05" in page
-    )
+    assert "1 mars 2026 14:05" in page  # when it was updated
