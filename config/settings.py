@@ -202,6 +202,13 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Numbers: templates group thousands with ``intcomma`` (or ``number_format``
+# with ``force_grouping``), never everywhere: USE_THOUSAND_SEPARATOR would
+# also group ids and coordinates written into URLs, form values and SVG.
+# ``config/formats`` holds where our locales differ from Django's (the French
+# thousands separator is CLDR's narrow no-break space, as Babel writes money).
+USE_THOUSAND_SEPARATOR = False
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -20,13 +20,14 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.utils.translation import gettext as _
+from django.utils.formats import number_format
 
 from engagement.errors import KnownUserGroupError
 
 SEPARATORS = re.compile(r"[\s,;]+")
 MAX_CSV_BYTES = 1024 * 1024
 INVALID_SHOWN = 50
+VALUE_SHOWN = 100  # characters of an invalid value quoted in its error
 # Spreadsheets run a cell starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # The delimiter is sniffed from the first non-blank lines, at most this many
@@ -81,30 +82,47 @@ def addresses_from_list(addresses: Iterable[str]) -> ParsedAddresses:
     return _collect(enumerate(addresses, start=1))
 
 
-def addresses_check(parsed: ParsedAddresses, *, position_label: str = "") -> list[str]:
+def addresses_check(parsed: ParsedAddresses, *, rows: bool = False) -> list[str]:
     """Return the normalised addresses, or raise ``ValidationError`` listing
-    every problem: invalid addresses (the first 50, then a count), none at
-    all, or more than the limit."""
+    every problem: invalid addresses (the first 50, each a sentence naming
+    its position, "Address 5: …", or with ``rows`` the file row, "Row 5: …";
+    then a count of the others), none at all, or more than the limit."""
     if parsed.invalid:
-        label = position_label or _("address")
+        code = (
+            KnownUserGroupError.INVALID_ROW
+            if rows
+            else KnownUserGroupError.INVALID_ADDRESS
+        )
         errors = [
-            KnownUserGroupError.INVALID_ADDRESS.error(
-                label=label, position=position, value=value[:100]
-            )
+            code.error(position=position, value=_shortened(value))
             for position, value in parsed.invalid[:INVALID_SHOWN]
         ]
         rest = len(parsed.invalid) - INVALID_SHOWN
         if rest > 0:
-            errors.append(KnownUserGroupError.MORE_INVALID_ADDRESSES.error(count=rest))
+            errors.append(
+                KnownUserGroupError.MORE_INVALID_ADDRESSES.error(
+                    count=rest, shown=count_format(rest)
+                )
+            )
         raise ValidationError(errors)
     limit = settings.KNOWN_USER_GROUP_MAX_EMAILS
     if not parsed.addresses:
         raise KnownUserGroupError.NO_ADDRESSES.error()
     if len(parsed.addresses) > limit:
         raise KnownUserGroupError.TOO_MANY.error(
-            limit=f"{limit:,}", count=f"{len(parsed.addresses):,}"
+            limit=count_format(limit), count=count_format(len(parsed.addresses))
         )
     return parsed.addresses
+
+
+def count_format(number: int) -> str:
+    """A count as the active language writes it: 12,415 or 12 415."""
+    return number_format(number, force_grouping=True)
+
+
+def _shortened(value: str) -> str:
+    """An invalid value as an error quotes it: at most 100 characters."""
+    return value if len(value) <= VALUE_SHOWN else value[: VALUE_SHOWN - 1] + "…"
 
 
 def addresses_from_csv(file: BinaryIO) -> ParsedAddresses:
@@ -120,7 +138,8 @@ def addresses_from_csv(file: BinaryIO) -> ParsedAddresses:
     data = file.read(MAX_CSV_BYTES + 1)
     if len(data) > MAX_CSV_BYTES:
         size = file.seek(0, io.SEEK_END)  # the whole size, without reading it
-        raise KnownUserGroupError.TOO_BIG.error(size=f"{size / 1024 / 1024:.1f} MB")
+        megabytes = number_format(round(size / 1024 / 1024, 1), decimal_pos=1)
+        raise KnownUserGroupError.TOO_BIG.error(size=f"{megabytes} MB")
     if not data.strip():
         raise KnownUserGroupError.EMPTY.error()
     if b"\x00" in data:

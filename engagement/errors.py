@@ -101,13 +101,17 @@ class KnownUserGroupError(ErrorCode):
     BOTH = "both", _("Type the addresses or import a .csv file, not both.")
     INVALID_ADDRESS = (
         "invalid_address",
-        _("%(label)s %(position)s: “%(value)s” is not a valid e-mail address"),
+        _("Address %(position)s: “%(value)s” is not a valid e-mail address."),
+    )
+    INVALID_ROW = (
+        "invalid_row",
+        _("Row %(position)s: “%(value)s” is not a valid e-mail address."),
     )
     MORE_INVALID_ADDRESSES = (
         "more_invalid_addresses",
         ngettext_lazy(
-            "…and %(count)d more invalid address.",
-            "…and %(count)d more invalid addresses.",
+            "%(shown)s more invalid address is not listed here.",
+            "%(shown)s more invalid addresses are not listed here.",
             "count",
         ),
     )
@@ -126,7 +130,7 @@ class KnownUserGroupError(ErrorCode):
         "not_utf8",
         _("This file is not UTF-8 text. Save it as “CSV UTF-8” and try again."),
     )
-    NOT_CSV = "not_csv", _("This file is not valid CSV: %(error)s")
+    NOT_CSV = "not_csv", _("This file is not valid CSV (%(error)s).")
     EXPIRED = (
         "expired",
         _("This import is too old to confirm. Upload the file again."),

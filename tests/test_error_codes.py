@@ -124,10 +124,15 @@ def test_every_translated_message_is_in_the_french_catalogue(member):
 
 
 def test_params_fill_the_message_when_it_is_shown():
-    error = engagement.errors.KnownUserGroupError.MORE_INVALID_ADDRESSES.error(count=3)
-    assert error.messages == ["…and 3 more invalid addresses."]
+    error = engagement.errors.KnownUserGroupError.TOO_MANY.error(limit=10, count=12)
+    assert error.messages == [
+        "A known user group holds at most 10 addresses; this list has 12."
+    ]
     with translation.override("fr"):
-        assert error.messages == ["…et 3 autres adresses non valides."]
+        assert error.messages == [
+            "Un groupe d’utilisateurs connus contient au plus 10 adresses ; "
+            "cette liste en compte 12."
+        ]
 
 
 # The raise sites -----------------------------------------------------------

@@ -35,8 +35,9 @@ BODY_PARAMETERS = (
     "segment",
 )
 ACTION_VERBS = ("add_filter", "remove_filter", "remove_block")
-# Read by views, but not an id: checked by the redirect walk, or plain words.
-NOT_IDS = {"next", "action", "state"}
+# Read by views, but not an id: checked by the redirect walk, or plain words
+# (q: the text of a search; state: what a poll already shows).
+NOT_IDS = {"next", "action", "state", "q"}
 HTMX = ({}, {"HX-Request": "true"})
 READS = re.compile(r"""request\.(GET|POST)(?:\.get|\.getlist)?[(\[]\s*["'](\w+)""")
 

@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.names import name_clean
@@ -71,14 +70,13 @@ class KnownUserGroupForm(forms.Form):
         upload = cleaned.get("csv_file")
         if upload and text.strip():
             raise KnownUserGroupError.BOTH.error()
-        field, label = "addresses", _("address")
+        field = "csv_file" if upload else "addresses"
         try:
             if upload:
-                field, label = "csv_file", _("row")
                 self.parsed = self.fields["csv_file"].parse(upload)
             else:
                 self.parsed = addresses_parse(text)
-            cleaned["emails"] = addresses_check(self.parsed, position_label=label)
+            cleaned["emails"] = addresses_check(self.parsed, rows=bool(upload))
         except ValidationError as exc:
             self.add_error(field, exc)
         return cleaned
@@ -90,9 +88,7 @@ class KnownUserGroupImportForm(forms.Form):
     def clean_csv_file(self):
         upload = self.cleaned_data["csv_file"]
         self.parsed = self.fields["csv_file"].parse(upload)
-        self.cleaned_data["emails"] = addresses_check(
-            self.parsed, position_label=_("row")
-        )
+        self.cleaned_data["emails"] = addresses_check(self.parsed, rows=True)
         return upload
 
 

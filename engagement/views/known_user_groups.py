@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from customers.request_size import form_refuse, post_size_checked
 from customers.scope import VIEWER_REFUSAL, editor_required, partner_view
+from engagement.addresses import count_format
 from engagement.forms import service_errors_attach
 from engagement.forms.known_user_groups import (
     KnownUserGroupConfirmForm,
@@ -25,15 +26,17 @@ from engagement.forms.known_user_groups import (
 from engagement.models import KnownUserGroup
 from engagement.selectors.known_user_groups import (
     STATUSES,
+    AddressChange,
     known_user_group_addresses,
-    known_user_group_diff,
     known_user_group_export_rows,
+    known_user_group_import_preview,
     known_user_group_list,
 )
 from engagement.selectors.uses import customer_group_use_list
 from engagement.services import known_user_groups as services
 
-ADDRESSES_PER_PAGE = 100
+ADDRESSES_PER_PAGE = 50
+QUERY_MAX_LENGTH = 254  # an e-mail address is at most this long
 
 
 def _get_group(request: HttpRequest, pk: int) -> KnownUserGroup:
@@ -51,6 +54,15 @@ def _report_duplicates(request: HttpRequest, form: KnownUserGroupForm) -> None:
             )
             % {"count": form.parsed.duplicates},
         )
+
+
+def _counts(change: AddressChange) -> dict[str, str]:
+    """A change's counts as the active language writes numbers."""
+    return {
+        "added": count_format(change.added),
+        "removed": count_format(change.removed),
+        "kept": count_format(change.kept),
+    }
 
 
 def _create_too_big(request: HttpRequest, message: str) -> HttpResponse:
@@ -109,7 +121,7 @@ def known_user_group_create(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("Known user group “%(name)s” saved with %(count)s addresses.")
-                % {"name": group.name, "count": group.address_count},
+                % {"name": group.name, "count": count_format(group.address_count)},
             )
             return redirect(group)
     status = 400 if form.is_bound else 200
@@ -120,12 +132,14 @@ def known_user_group_create(request: HttpRequest) -> HttpResponse:
 
 @partner_view()
 def known_user_group_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The group page: members / listed, and its addresses by status."""
+    """The group page: members / listed, and its addresses by status, searched
+    (``?q=``, part of an address in any case) and paged: one page is read."""
     group = _get_group(request, pk)
     status = request.GET.get("status", "")
     if status not in STATUSES:
         status = ""
-    addresses = known_user_group_addresses(group=group, status=status)
+    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    addresses = known_user_group_addresses(group=group, status=status, query=query)
     page = Paginator(addresses, ADDRESSES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -134,6 +148,7 @@ def known_user_group_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "group": group,
             "page": page,
             "status": status,
+            "query": query,
             "uses": customer_group_use_list(group=group),
         },
     )
@@ -161,7 +176,7 @@ def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(
                     request,
                     _("Saved: %(added)s added, %(removed)s removed, %(kept)s kept.")
-                    % vars(change),
+                    % _counts(change),
                 )
                 return redirect(group)
         status = 400
@@ -201,7 +216,7 @@ def known_user_group_import(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(
                     request,
                     _("Imported: %(added)s added, %(removed)s removed, %(kept)s kept.")
-                    % vars(change),
+                    % _counts(change),
                 )
                 return redirect(group)
         else:
@@ -217,8 +232,10 @@ def known_user_group_import(request: HttpRequest, pk: int) -> HttpResponse:
             request, "engagement/known_user_groups/import.html", context, status=400
         )
     emails = form.cleaned_data["emails"]
+    preview = known_user_group_import_preview(group=group, addresses=emails)
     context.update(
-        change=known_user_group_diff(group=group, addresses=emails),
+        preview=preview,
+        change=preview.change,
         duplicates=form.parsed.duplicates,
         confirm=KnownUserGroupConfirmForm(
             initial={"payload": import_payload_sign(group_id=group.pk, emails=emails)},

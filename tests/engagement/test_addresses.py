@@ -69,9 +69,9 @@ def test_every_invalid_address_is_listed_with_its_position():
     parsed = addresses_parse("ok@mail.example nope also@bad second@mail.example x@")
     assert parsed.invalid == [(2, "nope"), (3, "also@bad"), (5, "x@")]
     assert refusal(addresses_check, parsed) == [
-        (INVALID, {"label": "address", "position": 2, "value": "nope"}),
-        (INVALID, {"label": "address", "position": 3, "value": "also@bad"}),
-        (INVALID, {"label": "address", "position": 5, "value": "x@"}),
+        (INVALID, {"position": 2, "value": "nope"}),
+        (INVALID, {"position": 3, "value": "also@bad"}),
+        (INVALID, {"position": 5, "value": "x@"}),
     ]
 
 
@@ -81,7 +81,7 @@ def test_only_the_first_fifty_invalid_addresses_are_listed_then_a_count():
     assert [code for code, _params in errors] == [INVALID] * 50 + [
         KnownUserGroupError.MORE_INVALID_ADDRESSES
     ]
-    assert errors[-1][1] == {"count": 25}
+    assert errors[-1][1] == {"count": 25, "shown": "25"}
 
 
 @pytest.mark.parametrize(
@@ -127,8 +127,11 @@ def test_an_escaped_formula_cell_reads_back_as_written():
 def test_bad_rows_are_reported_by_file_row():
     parsed = addresses_from_csv(io.BytesIO(b"email\na@mail.example\nnot-an-address\n"))
     assert parsed.invalid == [(3, "not-an-address")]
-    assert refusal(addresses_check, parsed, position_label="row") == [
-        (INVALID, {"label": "row", "position": 3, "value": "not-an-address"})
+    assert refusal(addresses_check, parsed, rows=True) == [
+        (
+            KnownUserGroupError.INVALID_ROW,
+            {"position": 3, "value": "not-an-address"},
+        )
     ]
 
 

@@ -185,7 +185,7 @@ def test_create_with_an_invalid_address_keeps_the_text_and_lists_it(editor_clien
     response = editor_client.post(CREATE, {"name": "Testers", "addresses": typed})
     html = response.content.decode()
     assert response.status_code == 400
-    assert "address 2: “broken@” is not a valid e-mail address" in html
+    assert "Address 2: “broken@” is not a valid e-mail address." in html
     assert typed in html
     assert not KnownUserGroup.objects.exists()
 
@@ -222,7 +222,10 @@ def test_create_rejects_a_binary_file_with_a_clear_message(editor_client):
 def test_edit_shows_the_name_read_only_and_replaces_the_addresses(editor_client, group):
     url = reverse("engagement:known_user_group_edit", args=[group.pk])
     html = editor_client.get(url).content.decode()
-    assert 'value="Beta testers" readonly' in html
+    # Plain text, not a field that looks editable but is not.
+    assert '<p class="form-control-plaintext' in html
+    assert 'id="group-name">Beta testers</p>' in html
+    assert 'value="Beta testers"' not in html and "readonly" not in html
     assert 'name="name"' not in html
     response = editor_client.post(
         url,
@@ -273,7 +276,7 @@ def test_a_tampered_confirmation_changes_nothing(editor_client, group):
     [
         (
             b"email\nfine@mail.example\nwrong\n",
-            "row 3: “wrong” is not a valid e-mail address",
+            "Row 3: “wrong” is not a valid e-mail address.",
         ),
         (b"", "The submitted file is empty."),
         (b"\x00" * 10, "not a text .csv file"),
