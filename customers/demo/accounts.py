@@ -72,8 +72,13 @@ def demo_store_product_id(*, name: str) -> str:
 
 def demo_partners_upsert(*, using: str) -> tuple[Partner, Partner]:
     """Create the two demo partners if missing; return Demo Studio, Northwind."""
-    partner, _ = Partner.objects.using(using).get_or_create(name=DEMO_PARTNER_NAME)
-    other, _ = Partner.objects.using(using).get_or_create(name=OTHER_PARTNER_NAME)
+    # Times on the dashboard follow each partner's zone, shown beside them.
+    partner, _ = Partner.objects.using(using).get_or_create(
+        name=DEMO_PARTNER_NAME, defaults={"time_zone": "Europe/Paris"}
+    )
+    other, _ = Partner.objects.using(using).get_or_create(
+        name=OTHER_PARTNER_NAME, defaults={"time_zone": "America/Los_Angeles"}
+    )
     return partner, other
 
 

@@ -179,9 +179,12 @@ class SegmentRunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # The history of computations is kept (it draws the segment's chart).
-        return False
+    def get_actions(self, request):
+        # The history of computations is kept (it draws the segment's chart):
+        # no bulk delete. Runs go with their segment, which support can delete.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 class SegmentTemplateForm(forms.ModelForm):

@@ -1,16 +1,16 @@
 """Render the segment definition text shown on the segment page and in the editor.
 
 ``Age group == 18 to 24 && Gender == Male``: labels, symbols and values in
-the active language; money in dollars with cents.
+the active language; money as the language writes dollars ($10.00, 10,00 $US).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from customers.formats import money_format
 from engagement.rules.registry import ATTRIBUTES, OPERATORS, Arity, Attribute, ValueType
 
 
@@ -19,7 +19,7 @@ def value_text(attribute: Attribute, value: Any) -> str:
     if attribute.type is ValueType.CHOICE:
         return str(attribute.choices().get(value, value))
     if attribute.type is ValueType.DECIMAL:
-        return f"${Decimal(str(value)):,.2f}"
+        return money_format(value)
     if attribute.type is ValueType.BOOLEAN:
         return str(_("Yes") if value else _("No"))
     return str(value)

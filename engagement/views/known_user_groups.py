@@ -186,7 +186,7 @@ def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "engagement/known_user_groups/form.html",
-        {"form": form, "group": group, "readonly": not request.membership.can_edit},
+        {"form": form, "group": group},
         status=status,
     )
 

@@ -132,7 +132,6 @@ def _render_editor(
         "definition_text": editor.text,
         "definition_complete": editor.complete,
         "left_out": editor.left_out_message,
-        "readonly": not request.membership.can_edit,
     }
     if partial and request.htmx:
         template = "engagement/segments/_conditions_refresh.html"

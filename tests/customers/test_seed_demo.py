@@ -12,7 +12,7 @@ from django.test import RequestFactory
 
 from customers import bulk
 from customers.demo import DEMO_EMAIL_SUFFIX, demo_store_product_id
-from customers.models import App, AppCustomer, Customer, PartnerMembership
+from customers.models import App, AppCustomer, Customer, Partner, PartnerMembership
 from tests.factories import AppCustomerFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +89,8 @@ def test_demo_logins_roles_and_support_staff():
     assert PartnerMembership.objects.get(user__username="other").partner.name == (
         "Northwind Games"
     )
+    zones = dict(Partner.objects.values_list("name", "time_zone"))
+    assert zones["Demo Studio"] == "Europe/Paris"  # times show a zone worth seeing
     support = get_user_model().objects.get(username="support")
     assert support.is_staff and not support.is_superuser
     assert support.has_perm("customers.view_customer")

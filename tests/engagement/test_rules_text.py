@@ -12,6 +12,7 @@ import importlib
 from typing import Any
 
 import pytest
+from django.utils import translation
 from django_countries import countries
 
 from engagement.rules import condition_text, definition_text, definition_validate
@@ -255,3 +256,11 @@ def test_each_segment_template_is_valid_and_reads_as_the_product_says(name, cond
 
 def test_the_six_product_templates_exist():
     assert {name for _slug, name, _d, _c in TEMPLATES} >= set(TEMPLATE_TEXTS)
+
+
+def test_money_is_written_as_the_active_language_writes_dollars():
+    condition = cond("app_spend", "between", [10, 1234.5])
+    with translation.override("fr"):
+        text = condition_text(condition)
+    assert "10,00\xa0$US" in text
+    assert "1\u202f234,50\xa0$US" in text
