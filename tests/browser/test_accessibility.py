@@ -1,0 +1,276 @@
+"""axe-core finds nothing serious or critical on the pages a partner uses,
+in English and French, on a desktop (1280 px) and a phone (375 px).
+
+Each test opens one page in one of the four screens and runs ``axe_check``
+(tests/browser/conftest.py): its failure lists every rule broken, with the
+elements' selectors, their HTML and what axe says to fix. Run one page with
+``-k``, e.g. ``-k "editor_with_errors and fr-375"``.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from engagement.models import Segment, SegmentRun
+from engagement.services.segments import segment_create
+from tests.factories import (
+    PASSWORD,
+    AppCustomerFactory,
+    CustomerFactory,
+    known_user_group,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCREENS = [("en", 1280), ("en", 375), ("fr", 1280), ("fr", 375)]
+HEIGHT = 900
+
+# Two OR statements with a list, a choice, a number and a range: every kind
+# of value input.
+TWO_OR_STATEMENTS = {
+    "version": 1,
+    "any": [
+        {
+            "all": [
+                {
+                    "attribute": "age_group",
+                    "operator": "in",
+                    "value": ["18-24", "25-34"],
+                },
+                {"attribute": "gender", "operator": "is", "value": "male"},
+            ]
+        },
+        {
+            "all": [
+                {"attribute": "store_spend", "operator": "gt", "value": 10},
+                {"attribute": "sessions_30d", "operator": "between", "value": [1, 30]},
+            ]
+        },
+    ],
+}
+SMALL = {
+    "version": 1,
+    "any": [{"all": [{"attribute": "market", "operator": "is", "value": "IE"}]}],
+}
+BIG_SPENDERS = {
+    "version": 1,
+    "any": [{"all": [{"attribute": "store_spend", "operator": "gt", "value": 50}]}],
+}
+
+
+@pytest.fixture(scope="module")
+def contexts(browser, live_server):
+    """One browser context per language and width, kept for the module."""
+    made = {}
+
+    def context_for(language: str, width: int):
+        if (language, width) not in made:
+            context = browser.new_context(
+                base_url=live_server.url,
+                locale="fr-FR" if language == "fr" else "en-US",
+                viewport={"width": width, "height": HEIGHT},
+            )
+            context.set_default_timeout(10_000)
+            made[language, width] = context
+        return made[language, width]
+
+    yield context_for
+    for context in made.values():
+        context.close()
+
+
+@pytest.fixture(params=SCREENS, ids=[f"{lang}-{width}" for lang, width in SCREENS])
+def page(request, contexts, live_server):
+    """A fresh page in the screen's context, with no session and the
+    language chosen as the language menu chooses it (Django's cookie)."""
+    language, width = request.param
+    context = contexts(language, width)
+    context.clear_cookies()
+    context.add_cookies(
+        [
+            {
+                "name": django_settings.LANGUAGE_COOKIE_NAME,
+                "value": language,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.language = language
+    yield page
+    page.close()
+
+
+def settle(page):
+    """Wait until htmx has no request in flight (the estimate loads after the page)."""
+    page.wait_for_function("document.querySelectorAll('.htmx-request').length === 0")
+
+
+def check(page, axe_check):
+    expect(page.locator("html")).to_have_attribute("lang", page.language)
+    settle(page)
+    axe_check(page)
+
+
+def sign_in(page, username="editor"):
+    """Sign in through the form by its field names (the labels are translated)."""
+    page.goto("/accounts/login/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("input[name=password]").press("Enter")
+    assert "/accounts/login/" not in page.url, "sign-in failed"
+
+
+def visit(page, path, username="editor"):
+    sign_in(page, username)
+    page.goto(path)
+
+
+@pytest.fixture
+def scene(partner, app, editor, settings):
+    """Customers, a segment of each status, with a history, and a known user
+    group: what each page shows when it holds something."""
+    settings.SEGMENT_MIN_SIZE = 3
+    young_man = {"birth_date": dt.date(2004, 1, 1), "gender": "male"}
+    for facts, sessions in [
+        (young_man, 3),
+        (young_man, 0),
+        ({"store_spend": Decimal("20")}, 12),
+        ({"store_spend": Decimal("75.50")}, 40),
+        ({}, 5),
+        ({"market": "IE"}, 2),
+    ]:
+        AppCustomerFactory(
+            app=app, customer=CustomerFactory(**facts), sessions_30d=sessions
+        )
+
+    def segment(name, definition):
+        # Tests run the computation in-process when the creation commits.
+        created = segment_create(
+            partner=partner, app=app, name=name, definition=definition, user=editor
+        )
+        return Segment.objects.get(pk=created.pk)
+
+    active = segment("Young men or regulars", TWO_OR_STATEMENTS)
+    now = timezone.now()
+    for days, members in [(6, 2), (5, 3), (4, 3), (3, 4), (2, 5), (1, 3)]:
+        started = now - dt.timedelta(days=days)
+        SegmentRun.objects.create(
+            segment=active,
+            version=active.version,
+            trigger=SegmentRun.Trigger.SCHEDULE,
+            started_at=started,
+            finished_at=started + dt.timedelta(seconds=2),
+            eligible_count=6,
+            member_count=members,
+            joined=1,
+            left=1,
+        )
+    small = segment("Irish fans", SMALL)
+    failed = segment("Big spenders", BIG_SPENDERS)
+    SegmentRun.objects.create(
+        segment=failed,
+        version=failed.version,
+        trigger=SegmentRun.Trigger.REFRESH,
+        started_at=now,
+        finished_at=now,
+        error="canceling statement due to statement timeout",
+    )
+    Segment.objects.filter(pk=failed.pk).update(
+        status=Segment.Status.FAILED, last_error="statement timeout"
+    )
+    group = known_user_group(
+        partner=partner,
+        name="Beta testers",
+        emails=[
+            "ann@mail.example",
+            "bob@mail.example",
+            "cy@mail.example",
+            "dee@mail.example",
+        ],
+    )
+    CustomerFactory(email="ann@mail.example")
+    assert active.status == Segment.Status.ACTIVE, active.status
+    assert small.is_small
+    return {"active": active, "small": small, "failed": failed, "group": group}
+
+
+def test_sign_in(page, axe_check, editor):
+    page.goto("/accounts/login/")
+    check(page, axe_check)
+
+
+def test_groups_page(page, axe_check, scene):
+    visit(page, "/engage/customer-groups/")
+    check(page, axe_check)
+
+
+def test_new_group_chooser(page, axe_check, scene):
+    visit(page, "/engage/customer-groups/new/")
+    check(page, axe_check)
+
+
+def test_editor_empty(page, axe_check, scene):
+    visit(page, "/engage/segments/new/")
+    check(page, axe_check)
+
+
+def test_editor_with_two_or_statements(page, axe_check, scene):
+    visit(page, f"/engage/segments/{scene['active'].pk}/edit/")
+    expect(page.locator(".condition-row")).to_have_count(4)
+    check(page, axe_check)
+
+
+def test_editor_with_errors(page, axe_check, scene):
+    visit(page, f"/engage/segments/{scene['active'].pk}/edit/")
+    settle(page)
+    page.locator("#segment-form input[name=name]").fill("")
+    # The Store spend row: a negative amount is refused.
+    page.locator('.condition-row[data-row="2"] input[name$="-value"]').fill("-5")
+    with page.expect_navigation():
+        page.locator("#segment-form button[name=action][value=save]").click()
+    expect(page.locator("#segment-form .invalid-feedback").first).to_be_visible()
+    check(page, axe_check)
+
+
+@pytest.mark.parametrize("status", ["active", "small", "failed"])
+def test_segment_page(page, axe_check, scene, status):
+    visit(page, scene[status].get_absolute_url())
+    check(page, axe_check)
+
+
+def test_known_user_group_new(page, axe_check, scene):
+    visit(page, "/engage/known-user-groups/new/")
+    check(page, axe_check)
+
+
+def test_known_user_group_detail(page, axe_check, scene):
+    visit(page, scene["group"].get_absolute_url())
+    check(page, axe_check)
+
+
+def test_known_user_group_edit(page, axe_check, scene):
+    visit(page, f"/engage/known-user-groups/{scene['group'].pk}/edit/")
+    check(page, axe_check)
+
+
+def test_known_user_group_import_preview(page, axe_check, scene):
+    visit(page, f"/engage/known-user-groups/{scene['group'].pk}/import/")
+    page.locator("input[type=file]").set_input_files(
+        files=[
+            {
+                "name": "testers.csv",
+                "mimeType": "text/csv",
+                "buffer": b"Email;Name\nbob@mail.example;Bob\neve@mail.example;Eve\n",
+            }
+        ]
+    )
+    with page.expect_navigation():
+        page.locator("form[enctype='multipart/form-data'] [type=submit]").click()
+    expect(page.locator("input[name=payload]")).to_have_count(1)
+    check(page, axe_check)
