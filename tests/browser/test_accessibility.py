@@ -1,13 +1,15 @@
 """axe-core finds nothing serious or critical on the pages a partner uses,
 in English and French, on a desktop (1280 px) and a phone (375 px).
 
-Each test opens one page in one of the four screens and runs ``axe_check``
-(tests/browser/conftest.py): its failure lists every rule broken, with the
-elements' selectors, their HTML and what axe says to fix. Run one page with
-``-k``, e.g. ``-k "editor_with_errors and fr-375"``.
+Each test opens one page on the four screens (one browser context each, kept
+for the module; the data is made once per test) and runs axe-core
+(tests/browser/axe.py) on each: its failure lists, per screen, every rule
+broken with the elements' selectors, their HTML and what axe says to fix.
+One page: ``-k editor_with_errors``; some screens: ``AXE_SCREENS=fr-375``.
 """
 
 import datetime as dt
+import os
 from decimal import Decimal
 
 import pytest
@@ -17,6 +19,7 @@ from playwright.sync_api import expect
 
 from engagement.models import Segment, SegmentRun
 from engagement.services.segments import segment_create
+from tests.browser.axe import AXE_VERSION, axe_failures
 from tests.factories import (
     PASSWORD,
     AppCustomerFactory,
@@ -27,7 +30,15 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SCREENS = [("en", 1280), ("en", 375), ("fr", 1280), ("fr", 375)]
+# AXE_SCREENS=fr-375,en-1280 checks only those.
+if os.environ.get("AXE_SCREENS"):
+    SCREENS = [
+        (lang, width)
+        for lang, width in SCREENS
+        if f"{lang}-{width}" in os.environ["AXE_SCREENS"].split(",")
+    ]
 HEIGHT = 900
+LANGUAGE_COOKIE = django_settings.LANGUAGE_COOKIE_NAME
 
 # Two OR statements with a list, a choice, a number and a range: every kind
 # of value input.
@@ -83,26 +94,59 @@ def contexts(browser, live_server):
         context.close()
 
 
-@pytest.fixture(params=SCREENS, ids=[f"{lang}-{width}" for lang, width in SCREENS])
-def page(request, contexts, live_server):
-    """A fresh page in the screen's context, with no session and the
-    language chosen as the language menu chooses it (Django's cookie)."""
-    language, width = request.param
-    context = contexts(language, width)
-    context.clear_cookies()
-    context.add_cookies(
-        [
-            {
-                "name": django_settings.LANGUAGE_COOKIE_NAME,
-                "value": language,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.language = language
-    yield page
-    page.close()
+class Screens:
+    """The four screens a test walks: ``pages()`` opens a page in each, in
+    its language, signed in; ``check(page)`` runs axe-core and keeps what
+    fails; ``assert_clean()`` fails with every screen's findings at once."""
+
+    def __init__(self, contexts, live_server, test_name: str):
+        self.contexts = contexts
+        self.url = live_server.url
+        self.test_name = test_name
+        self.failures: dict[str, list[str]] = {}
+
+    def pages(self, username: str | None = "editor"):
+        session = []
+        for language, width in SCREENS:
+            context = self.contexts(language, width)
+            context.clear_cookies()
+            # The language as the language menu sets it (Django's cookie).
+            cookie = {"name": LANGUAGE_COOKIE, "value": language, "url": self.url}
+            context.add_cookies([cookie, *session])
+            page = context.new_page()
+            page.language, page.screen = language, f"{language}-{width}"
+            try:
+                if username and not session:
+                    sign_in(page, username)
+                    session = [
+                        c for c in context.cookies() if c["name"] != LANGUAGE_COOKIE
+                    ]
+                yield page
+            finally:
+                page.close()
+
+    def check(self, page) -> None:
+        expect(page.locator("html")).to_have_attribute("lang", page.language)
+        settle(page)
+        failures = axe_failures(page, check=f"{self.test_name}[{page.screen}]")
+        if failures:
+            key = f"{page.url.removeprefix(self.url)}\n{failures}"
+            self.failures.setdefault(key, []).append(page.screen)
+
+    def assert_clean(self) -> None:
+        if self.failures:
+            pytest.fail(
+                "\n\n".join(
+                    f"== axe-core {AXE_VERSION}, {', '.join(screens)}: {text}"
+                    for text, screens in self.failures.items()
+                ),
+                pytrace=False,
+            )
+
+
+@pytest.fixture
+def screens(request, contexts, live_server):
+    return Screens(contexts, live_server, request.node.name)
 
 
 def settle(page):
@@ -110,13 +154,7 @@ def settle(page):
     page.wait_for_function("document.querySelectorAll('.htmx-request').length === 0")
 
 
-def check(page, axe_check):
-    expect(page.locator("html")).to_have_attribute("lang", page.language)
-    settle(page)
-    axe_check(page)
-
-
-def sign_in(page, username="editor"):
+def sign_in(page, username):
     """Sign in through the form by its field names (the labels are translated)."""
     page.goto("/accounts/login/")
     page.locator("input[name=username]").fill(username)
@@ -126,9 +164,14 @@ def sign_in(page, username="editor"):
     assert "/accounts/login/" not in page.url, "sign-in failed"
 
 
-def visit(page, path, username="editor"):
-    sign_in(page, username)
-    page.goto(path)
+def each_screen(screens, path, *, then=None, username="editor"):
+    """Open ``path`` on every screen, do ``then(page)`` if given, check it."""
+    for page in screens.pages(username):
+        page.goto(path)
+        if then:
+            then(page)
+        screens.check(page)
+    screens.assert_clean()
 
 
 @pytest.fixture
@@ -200,77 +243,76 @@ def scene(partner, app, editor, settings):
     return {"active": active, "small": small, "failed": failed, "group": group}
 
 
-def test_sign_in(page, axe_check, editor):
-    page.goto("/accounts/login/")
-    check(page, axe_check)
+def test_sign_in(screens, editor):
+    each_screen(screens, "/accounts/login/", username=None)
 
 
-def test_groups_page(page, axe_check, scene):
-    visit(page, "/engage/customer-groups/")
-    check(page, axe_check)
+def test_groups_page(screens, scene):
+    each_screen(screens, "/engage/customer-groups/")
 
 
-def test_new_group_chooser(page, axe_check, scene):
-    visit(page, "/engage/customer-groups/new/")
-    check(page, axe_check)
+def test_new_group_chooser(screens, scene):
+    each_screen(screens, "/engage/customer-groups/new/")
 
 
-def test_editor_empty(page, axe_check, scene):
-    visit(page, "/engage/segments/new/")
-    check(page, axe_check)
+def test_editor_empty(screens, scene):
+    each_screen(screens, "/engage/segments/new/")
 
 
-def test_editor_with_two_or_statements(page, axe_check, scene):
-    visit(page, f"/engage/segments/{scene['active'].pk}/edit/")
-    expect(page.locator(".condition-row")).to_have_count(4)
-    check(page, axe_check)
+def test_editor_with_two_or_statements(screens, scene):
+    def filled(page):
+        expect(page.locator(".condition-row")).to_have_count(4)
+
+    each_screen(screens, f"/engage/segments/{scene['active'].pk}/edit/", then=filled)
 
 
-def test_editor_with_errors(page, axe_check, scene):
-    visit(page, f"/engage/segments/{scene['active'].pk}/edit/")
-    settle(page)
-    page.locator("#segment-form input[name=name]").fill("")
-    # The Store spend row: a negative amount is refused.
-    page.locator('.condition-row[data-row="2"] input[name$="-value"]').fill("-5")
-    with page.expect_navigation():
-        page.locator("#segment-form button[name=action][value=save]").click()
-    expect(page.locator("#segment-form .invalid-feedback").first).to_be_visible()
-    check(page, axe_check)
+def test_editor_with_errors(screens, scene):
+    def save_with_errors(page):
+        settle(page)
+        page.locator("#segment-form input[name=name]").fill("")
+        # The Store spend row: a negative amount is refused.
+        page.locator('.condition-row[data-row="2"] input[name$="-value"]').fill("-5")
+        with page.expect_navigation():
+            page.locator("#segment-form button[name=action][value=save]").click()
+        expect(page.locator("#segment-form .invalid-feedback").first).to_be_visible()
+
+    each_screen(
+        screens, f"/engage/segments/{scene['active'].pk}/edit/", then=save_with_errors
+    )
 
 
 @pytest.mark.parametrize("status", ["active", "small", "failed"])
-def test_segment_page(page, axe_check, scene, status):
-    visit(page, scene[status].get_absolute_url())
-    check(page, axe_check)
+def test_segment_page(screens, scene, status):
+    each_screen(screens, scene[status].get_absolute_url())
 
 
-def test_known_user_group_new(page, axe_check, scene):
-    visit(page, "/engage/known-user-groups/new/")
-    check(page, axe_check)
+def test_known_user_group_new(screens, scene):
+    each_screen(screens, "/engage/known-user-groups/new/")
 
 
-def test_known_user_group_detail(page, axe_check, scene):
-    visit(page, scene["group"].get_absolute_url())
-    check(page, axe_check)
+def test_known_user_group_detail(screens, scene):
+    each_screen(screens, scene["group"].get_absolute_url())
 
 
-def test_known_user_group_edit(page, axe_check, scene):
-    visit(page, f"/engage/known-user-groups/{scene['group'].pk}/edit/")
-    check(page, axe_check)
+def test_known_user_group_edit(screens, scene):
+    each_screen(screens, f"/engage/known-user-groups/{scene['group'].pk}/edit/")
 
 
-def test_known_user_group_import_preview(page, axe_check, scene):
-    visit(page, f"/engage/known-user-groups/{scene['group'].pk}/import/")
-    page.locator("input[type=file]").set_input_files(
-        files=[
-            {
-                "name": "testers.csv",
-                "mimeType": "text/csv",
-                "buffer": b"Email;Name\nbob@mail.example;Bob\neve@mail.example;Eve\n",
-            }
-        ]
+def test_known_user_group_import_preview(screens, scene):
+    def preview(page):
+        page.locator("input[type=file]").set_input_files(
+            files=[
+                {
+                    "name": "testers.csv",
+                    "mimeType": "text/csv",
+                    "buffer": b"Email;Name\nbob@mail.example;Bob\neve@mail.example;Eve\n",
+                }
+            ]
+        )
+        with page.expect_navigation():
+            page.locator("form[enctype='multipart/form-data'] [type=submit]").click()
+        expect(page.locator("input[name=payload]")).to_have_count(1)
+
+    each_screen(
+        screens, f"/engage/known-user-groups/{scene['group'].pk}/import/", then=preview
     )
-    with page.expect_navigation():
-        page.locator("form[enctype='multipart/form-data'] [type=submit]").click()
-    expect(page.locator("input[name=payload]")).to_have_count(1)
-    check(page, axe_check)
