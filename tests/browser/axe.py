@@ -1,4 +1,5 @@
-"""axe-core in the browser tests: run it on a page, describe what it finds.
+"""axe-core in the browser tests: run it on a page, describe what it finds;
+and the reflow check axe cannot do (is the page wider than the window).
 
 axe-core is vendored (``vendor/axe.min.js`` and its licence, version
 ``AXE_VERSION``, from the npm registry's ``axe-core`` package; no CDN) and
@@ -89,3 +90,48 @@ def axe_failures(page, *, check: str) -> str:
     axe_report(page, check=check, violations=violations)
     failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
     return axe_describe(failing) if failing else ""
+
+
+# The elements that make the page wider than the window, outermost first,
+# leaving out those inside a scrolling box (a table that scrolls is not the
+# page scrolling) and fixed ones (an off-screen menu).
+WIDER_THAN_WINDOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const pageWidth = document.documentElement.scrollWidth;
+  if (pageWidth <= width) return null;
+  const contained = el => {
+    for (let a = el; a && a !== document.body; a = a.parentElement) {
+      const style = getComputedStyle(a);
+      if (style.position === "fixed") return true;
+      if (a !== el && style.overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  const wide = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const right = el.getBoundingClientRect().right;
+    const parent = el.parentElement.getBoundingClientRect().right;
+    if (right > width + 1 && parent <= width + 1 && !contained(el)) {
+      const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+        + [...el.classList].map(c => "." + c).join("");
+      wide.push(name + " ends at " + Math.round(right) + " px: "
+        + el.outerHTML.slice(0, 160));
+    }
+  }
+  return {pageWidth, width, wide: wide.slice(0, 6)};
+}"""
+
+
+def reflow_failures(page) -> str:
+    """A page wider than the window scrolls sideways (WCAG 1.4.10 Reflow,
+    which axe-core does not check): name what sticks out ("" if nothing)."""
+    wider = page.evaluate(WIDER_THAN_WINDOW)
+    if not wider:
+        return ""
+    lines = [
+        f"[serious] reflow: the page is {wider['pageWidth']} px wide in a"
+        f" {wider['width']} px window (WCAG 1.4.10; stack, wrap or let a table"
+        " scroll in its own focusable box)"
+    ]
+    lines.extend(f"  - {element}" for element in wider["wide"])
+    return "\n".join(lines)

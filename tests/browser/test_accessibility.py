@@ -1,5 +1,6 @@
 """axe-core finds nothing serious or critical on the pages a partner uses,
-in English and French, on a desktop (1280 px) and a phone (375 px).
+in English and French, on a desktop (1280 px) and a phone (375 px), and no
+page is wider than the window (WCAG 1.4.10 Reflow, which axe cannot check).
 
 Each test opens one page on the four screens (one browser context each, kept
 for the module; the data is made once per test) and runs axe-core
@@ -9,6 +10,7 @@ One page: ``-k editor_with_errors``; some screens: ``AXE_SCREENS=fr-375``.
 """
 
 import datetime as dt
+import itertools
 import os
 from decimal import Decimal
 
@@ -19,7 +21,7 @@ from playwright.sync_api import expect
 
 from engagement.models import Segment, SegmentRun
 from engagement.services.segments import segment_create
-from tests.browser.axe import AXE_VERSION, axe_failures
+from tests.browser.axe import AXE_VERSION, axe_failures, reflow_failures
 from tests.factories import (
     PASSWORD,
     AppCustomerFactory,
@@ -96,8 +98,9 @@ def contexts(browser, live_server):
 
 class Screens:
     """The four screens a test walks: ``pages()`` opens a page in each, in
-    its language, signed in; ``check(page)`` runs axe-core and keeps what
-    fails; ``assert_clean()`` fails with every screen's findings at once."""
+    its language, signed in; ``check(page)`` runs axe-core and the reflow
+    check and keeps what fails; ``assert_clean()`` fails with every screen's
+    findings at once."""
 
     def __init__(self, contexts, live_server, test_name: str):
         self.contexts = contexts
@@ -129,6 +132,7 @@ class Screens:
         expect(page.locator("html")).to_have_attribute("lang", page.language)
         settle(page)
         failures = axe_failures(page, check=f"{self.test_name}[{page.screen}]")
+        failures = "\n".join(filter(None, [failures, reflow_failures(page)]))
         if failures:
             key = f"{page.url.removeprefix(self.url)}\n{failures}"
             self.failures.setdefault(key, []).append(page.screen)
@@ -136,8 +140,9 @@ class Screens:
     def assert_clean(self) -> None:
         if self.failures:
             pytest.fail(
-                "\n\n".join(
-                    f"== axe-core {AXE_VERSION}, {', '.join(screens)}: {text}"
+                f"axe-core {AXE_VERSION} (and the reflow check) found, per screen:\n"
+                + "\n\n".join(
+                    f"== {', '.join(screens)}: {text}"
                     for text, screens in self.failures.items()
                 ),
                 pytrace=False,
@@ -227,17 +232,19 @@ def scene(partner, app, editor, settings):
     Segment.objects.filter(pk=failed.pk).update(
         status=Segment.Status.FAILED, last_error="statement timeout"
     )
-    group = known_user_group(
-        partner=partner,
-        name="Beta testers",
-        emails=[
-            "ann@mail.example",
-            "bob@mail.example",
-            "cy@mail.example",
-            "dee@mail.example",
-        ],
-    )
-    CustomerFactory(email="ann@mail.example")
+    # Addresses as long as real ones (the demo's), a third of them members.
+    emails = [
+        f"{first}.{last}.{n}@hotmail.mail.example"
+        for n, (first, last) in enumerate(
+            itertools.product(
+                ("aarav", "bianca", "chloe"),
+                ("andersson", "fischer", "bianchi", "okonkwo"),
+            )
+        )
+    ]
+    for email in emails[::3]:
+        CustomerFactory(email=email)
+    group = known_user_group(partner=partner, name="Beta testers", emails=emails)
     assert active.status == Segment.Status.ACTIVE, active.status
     assert small.is_small
     return {"active": active, "small": small, "failed": failed, "group": group}
@@ -305,7 +312,11 @@ def test_known_user_group_import_preview(screens, scene):
                 {
                     "name": "testers.csv",
                     "mimeType": "text/csv",
-                    "buffer": b"Email;Name\nbob@mail.example;Bob\neve@mail.example;Eve\n",
+                    "buffer": (
+                        b"Email;Name\n"
+                        b"aarav.andersson.0@hotmail.mail.example;Aarav\n"
+                        b"eve.lindqvist-moreau.77@outlook.mail.example;Eve\n"
+                    ),
                 }
             ]
         )
