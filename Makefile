@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench load messages
+.PHONY: install run test lint format bench load messages screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,17 +17,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The dashboard's port: make run PORT=8080.
+PORT ?= 8000
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty
 	@echo ""
-	@echo "  Customer Groups: http://127.0.0.1:8000/"
+	@echo "  Customer Groups: http://127.0.0.1:$(PORT)/"
 	@echo "  Sign in as demo / demo-password (editor), viewer / demo-password,"
 	@echo "  other / demo-password (another partner); support / demo-password"
-	@echo "  for the support admin at http://127.0.0.1:8000/admin/"
+	@echo "  for the support admin at http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Web server, Celery worker and Celery beat start below; Ctrl-C stops all three."
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.dev start --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -49,6 +51,11 @@ USERS ?= 16
 SECONDS ?= 60
 load: install
 	$(BIN)/python manage.py load_dashboard --customers $(CUSTOMERS) --users $(USERS) --seconds $(SECONDS)
+
+# The README's pictures: seeds the demo data into a test database, then
+# photographs the main pages into docs/screenshots/ (needs Chromium).
+screenshots: install
+	$(BIN)/python -m pytest -p no:cacheprovider -q tests/browser/screenshots.py
 
 format: install
 	$(BIN)/ruff check --fix .

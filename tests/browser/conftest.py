@@ -3,12 +3,17 @@
 Chromium comes from Debian (`apt-get install chromium`), never from
 Playwright's own download. Without it the browser tests skip, unless
 REQUIRE_BROWSER is set (CI sets it), where they fail instead.
+
+``axe_check(page)`` runs axe-core (tests/browser/axe.py) on a page and fails
+on every serious or critical violation.
 """
 
 import os
 import shutil
 
 import pytest
+
+from tests.browser.axe import AXE_VERSION, axe_failures
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # the tests make around it are still synchronous and safe.
@@ -70,3 +75,19 @@ def sign_in(page):
         page.wait_for_load_state()
 
     return sign_in
+
+
+@pytest.fixture
+def axe_check(request):
+    """``axe_check(page)``: run axe-core on the page as it is now (WCAG 2 A
+    and AA, best practices) and fail on every serious or critical violation,
+    naming the rule, each element's selector and HTML, and the fix."""
+
+    def axe_check(page, name: str | None = None) -> None:
+        failures = axe_failures(page, check=name or request.node.name)
+        if failures:
+            pytest.fail(
+                f"axe-core {AXE_VERSION} on {page.url}:\n{failures}", pytrace=False
+            )
+
+    return axe_check
