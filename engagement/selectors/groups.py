@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import (
-    BooleanField,
-    Case,
-    Exists,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 
 from customers.models import Partner
 from engagement.filters import CustomerGroupFilter
-from engagement.models import CustomerGroup, GroupKind, Segment, SegmentRun
+from engagement.models import CustomerGroup, GroupKind, Segment
+from engagement.selectors.segments import segment_awaited_expression
 
 
 def group_list(*, partner: Partner, filters: dict | None = None) -> CustomerGroupFilter:
@@ -30,11 +20,6 @@ def group_list(*, partner: Partner, filters: dict | None = None) -> CustomerGrou
     computed yet has none), ``computed`` (a segment's last computation) and
     ``awaited`` (a computation is queued or running: the row polls).
     """
-    failed_attempt = SegmentRun.objects.filter(
-        segment=OuterRef("pk"),
-        version__gte=OuterRef("segment__pending_version"),
-        finished_at__isnull=False,
-    )
     queryset: QuerySet[CustomerGroup] = (
         CustomerGroup.objects.filter(partner=partner)
         .select_related("segment__app", "knownusergroup")
@@ -50,15 +35,7 @@ def group_list(*, partner: Partner, filters: dict | None = None) -> CustomerGrou
                 output_field=IntegerField(),
             ),
             computed=F("segment__computed_at"),
-            awaited=Case(
-                When(
-                    Q(segment__pending_version__gt=F("segment__version"))
-                    & ~Exists(failed_attempt),
-                    then=Value(True),
-                ),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
+            awaited=segment_awaited_expression(through="segment__"),
         )
         .order_by("name")
     )

@@ -66,6 +66,17 @@ def known_user_group_addresses(
     return addresses
 
 
+def known_user_group_address_total(*, group: KnownUserGroup, status: str = "") -> int:
+    """How many addresses a status tab lists, read from the group's stored
+    counts (kept current by the services that change addresses or links):
+    the group page never counts its addresses."""
+    if status == "member":
+        return group.member_count
+    if status == "pending":
+        return group.address_count - group.member_count
+    return group.address_count
+
+
 def _sets(*, group: KnownUserGroup, addresses: list[str]) -> tuple[set, set]:
     return set(addresses), set(group.addresses.values_list("email", flat=True))
 

@@ -10,7 +10,18 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from customers.models import App, Customer, Partner
@@ -21,6 +32,33 @@ from engagement.models import Segment, SegmentRun, SegmentTemplate
 def segment_list(*, partner: Partner) -> QuerySet[Segment]:
     """The partner's segments; look objects up through it so others 404."""
     return Segment.objects.filter(partner=partner).select_related("app", "partner")
+
+
+def segment_awaited_expression(*, through: str = "") -> Case:
+    """``segment_computation_awaited`` as an expression: annotate a page's
+    rows with it and they are read in the same query, not one query each.
+    ``through`` is the path from the annotated model to the segment's
+    fields (``"segment__"`` from a ``CustomerGroup``); the group and its
+    segment share their primary key. The look-up of a finished run reads
+    the ``segmentrun_finished_idx`` index."""
+    finished_attempt = SegmentRun.objects.filter(
+        segment=OuterRef("pk"),
+        version__gte=OuterRef(f"{through}pending_version"),
+        finished_at__isnull=False,
+    )
+    pending = Q(**{f"{through}pending_version__gt": F(f"{through}version")})
+    return Case(
+        When(pending & ~Exists(finished_attempt), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def segment_page_list(*, partner: Partner) -> QuerySet[Segment]:
+    """``segment_list`` with ``awaited`` (``segment_computation_awaited``) on
+    each row: the segment page and its row in the groups table read it with
+    the segment, in one query."""
+    return segment_list(partner=partner).annotate(awaited=segment_awaited_expression())
 
 
 @dataclass(frozen=True)
@@ -122,7 +160,8 @@ def segment_count(
 
 
 def segment_history_runs(*, segment: Segment, limit: int = 90) -> list[SegmentRun]:
-    """The last successful computations, oldest first (the history chart's data)."""
+    """The last successful computations, oldest first (the history chart's
+    data): read from the partial index ``segmentrun_success_idx``."""
     return list(
         SegmentRun.objects.filter(
             segment=segment, error="", member_count__isnull=False

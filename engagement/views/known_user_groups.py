@@ -27,6 +27,7 @@ from engagement.models import KnownUserGroup
 from engagement.selectors.known_user_groups import (
     STATUSES,
     AddressChange,
+    known_user_group_address_total,
     known_user_group_addresses,
     known_user_group_export_rows,
     known_user_group_import_preview,
@@ -37,6 +38,14 @@ from engagement.services import known_user_groups as services
 
 ADDRESSES_PER_PAGE = 50
 QUERY_MAX_LENGTH = 254  # an e-mail address is at most this long
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its count: a page then reads one page of rows."""
+
+    def __init__(self, object_list, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # the cached_property, filled in
 
 
 def _get_group(request: HttpRequest, pk: int) -> KnownUserGroup:
@@ -140,7 +149,12 @@ def known_user_group_detail(request: HttpRequest, pk: int) -> HttpResponse:
         status = ""
     query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
     addresses = known_user_group_addresses(group=group, status=status, query=query)
-    page = Paginator(addresses, ADDRESSES_PER_PAGE).get_page(request.GET.get("page"))
+    if query:  # a search counts its matches: at most the group's addresses
+        paginator = Paginator(addresses, ADDRESSES_PER_PAGE)
+    else:  # the stored counts: no count of the addresses
+        total = known_user_group_address_total(group=group, status=status)
+        paginator = _CountedPaginator(addresses, ADDRESSES_PER_PAGE, count=total)
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "engagement/known_user_groups/detail.html",

@@ -25,9 +25,9 @@ from engagement.forms.segment_rows import action_parse
 from engagement.models import Segment, SegmentTemplate
 from engagement.selectors.group_names import customer_group_name_free
 from engagement.selectors.segments import (
-    segment_computation_awaited,
     segment_history_runs,
     segment_list,
+    segment_page_list,
     segment_page_state,
     segment_run_list,
     stored_definition_read,
@@ -42,6 +42,10 @@ from engagement.services.app_statistics import (
 
 def _get_segment(request: HttpRequest, pk: int) -> Segment:
     return get_object_or_404(segment_list(partner=request.partner), pk=pk)
+
+
+def _get_segment_awaited(request: HttpRequest, pk: int) -> Segment:
+    return get_object_or_404(segment_page_list(partner=request.partner), pk=pk)
 
 
 def _editor(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
@@ -286,24 +290,27 @@ def segment_estimate(request: HttpRequest) -> HttpResponse:
 def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The segment page: definition, then one live region (statistics, status,
     uses, chart, computations) that polls while a computation is awaited and
-    is swapped whole, so its parts never disagree."""
-    segment = _get_segment(request, pk)
+    is swapped whole, so its parts never disagree. A bounded number of
+    queries; a poll that would show the same answers 204 after two."""
+    segment = _get_segment_awaited(request, pk)
     runs = list(segment_run_list(segment=segment))
     context = {
         "segment": segment,
-        "definition": stored_definition_read(definition=segment.definition),
         "runs": runs,
-        "history": history_chart(
-            runs=segment_history_runs(segment=segment),
-            min_size=settings.SEGMENT_MIN_SIZE,
-        ),
-        "awaited": segment_computation_awaited(segment=segment),
+        "awaited": segment.awaited,
         "live_state": segment_page_state(segment=segment, runs=runs),
     }
     poll = request.htmx and request.htmx.target == "segment-live"
     if poll and request.GET.get("state") == context["live_state"]:
         return HttpResponse(status=204)  # nothing changed: nothing to swap or ask
-    context["uses"] = customer_group_use_list(group=segment)
+    context.update(
+        definition=stored_definition_read(definition=segment.definition),
+        history=history_chart(
+            runs=segment_history_runs(segment=segment),
+            min_size=settings.SEGMENT_MIN_SIZE,
+        ),
+        uses=customer_group_use_list(group=segment),
+    )
     template = "_live.html" if poll else "detail.html"
     return render(request, f"engagement/segments/{template}", context)
 
@@ -311,9 +318,8 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @partner_view()
 def segment_row(request: HttpRequest, pk: int) -> HttpResponse:
     """One row of the groups table, polled while a computation is awaited."""
-    segment = _get_segment(request, pk)
-    awaited = segment_computation_awaited(segment=segment)
-    context = {"segment": segment, "awaited": awaited}
+    segment = _get_segment_awaited(request, pk)
+    context = {"segment": segment, "awaited": segment.awaited}
     return render(request, "engagement/segments/_row.html", context)
 
 
