@@ -1,9 +1,9 @@
 """Indexes the segment page and the groups table read (issue 12, point 3).
 
-EXPLAIN on 200 groups a partner and ~100 runs a segment (docs in
-/work/notes/explain.md): the history chart read every run of the segment and
-sorted it; the "awaited" test scanned every run of a segment with a recompute
-pending. Both are now one index range. Partial indexes: SQLite has them too.
+EXPLAIN on 200 groups a partner and ~100 runs a segment (issue 12's note,
+explain.md): the history chart read every run of the segment and sorted it;
+the "awaited" test scanned every run of a segment with a recompute pending.
+Both now read one index range. Partial indexes: SQLite has them too.
 """
 
 from django.db import migrations, models
