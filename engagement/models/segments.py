@@ -229,13 +229,6 @@ class SegmentRun(models.Model):
             models.Index(
                 fields=["segment", "-started_at"], name="segmentrun_history_idx"
             ),
-            # The segment page's history chart: its last successful runs,
-            # read in order without sorting every run of the segment.
-            models.Index(
-                fields=["segment", "-started_at"],
-                condition=Q(error="", member_count__isnull=False),
-                name="segmentrun_success_idx",
-            ),
             # Whether a requested version is still awaited (the groups table,
             # the segment page and row): one probe for a finished run of it,
             # however many runs the segment has.

@@ -160,8 +160,7 @@ def segment_count(
 
 
 def segment_history_runs(*, segment: Segment, limit: int = 90) -> list[SegmentRun]:
-    """The last successful computations, oldest first (the history chart's
-    data): read from the partial index ``segmentrun_success_idx``."""
+    """The last successful computations, oldest first (the history chart's data)."""
     return list(
         SegmentRun.objects.filter(
             segment=segment, error="", member_count__isnull=False
