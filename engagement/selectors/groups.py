@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models.functions import Lower
 
 from customers.models import Partner
 from engagement.filters import CustomerGroupFilter
@@ -37,7 +38,7 @@ def group_list(*, partner: Partner, filters: dict | None = None) -> CustomerGrou
             computed=F("segment__computed_at"),
             awaited=segment_awaited_expression(through="segment__"),
         )
-        .order_by("name")
+        .order_by(Lower("name"), "pk")  # as GroupOrdering: pages never shuffle
     )
     return CustomerGroupFilter(filters or None, queryset=queryset, partner=partner)
 

@@ -285,3 +285,18 @@ def test_the_pages_show_the_stored_sizes(editor_client, groups):
     assert "1,234 / 4,321" in html and "4,321 addresses." in html
     html = editor_client.get(group.get_absolute_url() + "?status=pending").content
     assert "3,087 addresses." in html.decode()
+
+
+def test_the_first_page_is_sorted_as_the_next_ones(editor_client, partner, app):
+    """Without parameters the table is sorted as with ``?page=`` or
+    ``?sort=name``: by the name in any case, the order of the
+    ``(partner, lower(name))`` index (it was by the name as written, so
+    "Banana" came before "apple" on SQLite on the first page only)."""
+    for name in ("cherry", "Banana", "apple"):
+        KnownUserGroup.objects.create(
+            partner=partner, kind=GroupKind.KNOWN_USER_GROUP, name=name
+        )
+    for query in ("", "?page=1", "?sort=name"):
+        html = editor_client.get(GROUPS + query).content.decode()
+        shown = [html.index(f">{name}</a>") for name in ("apple", "Banana", "cherry")]
+        assert shown == sorted(shown), query
