@@ -35,12 +35,16 @@ def segment_list(*, partner: Partner) -> QuerySet[Segment]:
 
 
 def segment_awaited_expression(*, through: str = "") -> Case:
-    """``segment_computation_awaited`` as an expression: annotate a page's
-    rows with it and they are read in the same query, not one query each.
-    ``through`` is the path from the annotated model to the segment's
-    fields (``"segment__"`` from a ``CustomerGroup``); the group and its
-    segment share their primary key. The look-up of a finished run reads
-    the ``segmentrun_finished_idx`` index."""
+    """Whether a requested computation has not run yet (queued or running):
+    pages poll while it has not. A version whose computation ran and failed
+    is not awaited (the sweeper leaves it alone too): a failed segment's page
+    stops polling until Refresh, a save or the daily run asks again.
+
+    An expression: the rows of a page are annotated with it in the query
+    that reads them, never a query each. ``through`` is the path from the
+    annotated model to the segment's fields (``"segment__"`` from a
+    ``CustomerGroup``, which shares its primary key with its segment). The
+    finished run is looked up in ``segmentrun_finished_idx``."""
     finished_attempt = SegmentRun.objects.filter(
         segment=OuterRef("pk"),
         version__gte=OuterRef(f"{through}pending_version"),
@@ -55,7 +59,7 @@ def segment_awaited_expression(*, through: str = "") -> Case:
 
 
 def segment_page_list(*, partner: Partner) -> QuerySet[Segment]:
-    """``segment_list`` with ``awaited`` (``segment_computation_awaited``) on
+    """``segment_list`` with ``awaited`` (``segment_awaited_expression``) on
     each row: the segment page and its row in the groups table read it with
     the segment, in one query."""
     return segment_list(partner=partner).annotate(awaited=segment_awaited_expression())
@@ -166,20 +170,6 @@ def segment_history_runs(*, segment: Segment, limit: int = 90) -> list[SegmentRu
             segment=segment, error="", member_count__isnull=False
         ).order_by("-started_at")[:limit]
     )[::-1]
-
-
-def segment_computation_awaited(*, segment: Segment) -> bool:
-    """A requested computation has not run yet (queued or running): pages
-    poll while it has not. A version whose computation ran and failed is not
-    awaited (the sweeper leaves it alone too): a failed segment's page stops
-    polling until Refresh, a save or the daily run asks again."""
-    if not segment.recompute_pending:
-        return False
-    return not SegmentRun.objects.filter(
-        segment=segment,
-        version__gte=segment.pending_version,
-        finished_at__isnull=False,
-    ).exists()
 
 
 def segment_refresh_available_at(
