@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench load messages screenshots
+.PHONY: install run test lint format bench bench-estimate load messages screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ lint: install
 bench: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py bench_segments
+
+# Needs DATABASE_URL=postgres://… of a scratch database (the same 1M customers
+# as `make bench`): the sampled live estimate against the exact count.
+bench-estimate: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py bench_estimate
 
 # Needs DATABASE_URL=postgres://… of a scratch database (it seeds CUSTOMERS
 # customers). gunicorn, a Celery worker and locust on 127.0.0.1 only, bounded

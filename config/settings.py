@@ -375,6 +375,11 @@ LOGGING = {
 # of known user groups.
 SEGMENT_MIN_SIZE = env.int("SEGMENT_MIN_SIZE", default=100)
 KNOWN_USER_GROUP_MAX_EMAILS = env.int("KNOWN_USER_GROUP_MAX_EMAILS", default=10_000)
+# The segment editor's live estimate: counted exactly up to this many available
+# app customers, above it from a uniform sample of about this many of them
+# (README "Live estimates").
+ESTIMATE_EXACT_MAX_ROWS = env.int("ESTIMATE_EXACT_MAX_ROWS", default=50_000)
+ESTIMATE_SAMPLE_SIZE = env.int("ESTIMATE_SAMPLE_SIZE", default=20_000)
 
 # What follows a change of customer data, and the demo groups: customers calls
 # these by dotted path (customers/hooks.py), so it never imports engagement.

@@ -4,6 +4,7 @@ The database holds every rule it can: choices, ranges and uniqueness are named
 constraints, so imports, bulk loads and raw SQL obey them as forms do.
 """
 
+import random
 import zoneinfo
 from decimal import Decimal
 
@@ -255,6 +256,16 @@ class Customer(models.Model):
         return self.email
 
 
+# Sample keys: uniform in [0, SAMPLE_KEY_RANGE), drawn once per app customer.
+SAMPLE_KEY_RANGE = 2**31
+_sample_keys = random.SystemRandom()
+
+
+def sample_key_draw() -> int:
+    """A new app customer's sample key (see ``AppCustomer.sample_key``)."""
+    return _sample_keys.randrange(SAMPLE_KEY_RANGE)
+
+
 class AppCustomer(models.Model):
     """A customer who acquired one app, with that app's facts.
 
@@ -268,6 +279,8 @@ class AppCustomer(models.Model):
     - ``(app, last_active_on)`` and ``(app, acquired_on)``: the selective date
       windows ("New customers" in the last 30 days, recently active users)
       become index range scans instead of a scan of the whole app.
+    - ``(app, sample_key)``: the live estimate's uniform sample, the app
+      customers whose random key is below a cutoff, is an index range scan.
     Broad predicates (gender, market, spend) match large fractions of an app,
     where PostgreSQL prefers a sequential scan anyway; more indexes would only
     slow the bulk loads.
@@ -327,6 +340,15 @@ class AppCustomer(models.Model):
         default=Decimal("0"),
         validators=NON_NEGATIVE_MONEY,
     )
+    # Drawn once, uniformly, independent of every fact: the app customers
+    # with a key below c are a uniform random sample of share c / 2**31,
+    # whatever their facts become later.
+    sample_key = models.IntegerField(
+        _("sample key"),
+        default=sample_key_draw,
+        editable=False,
+        help_text=_("Random, for the live estimate's sample."),
+    )
 
     class Meta:
         verbose_name = _("app customer")
@@ -365,6 +387,9 @@ class AppCustomer(models.Model):
             ),
             models.Index(
                 fields=["app", "acquired_on"], name="appcustomer_app_acquired_idx"
+            ),
+            models.Index(
+                fields=["app", "sample_key"], name="appcustomer_app_sample_idx"
             ),
         ]
 

@@ -78,6 +78,7 @@ APP_CUSTOMER_FIELDS = (
     "rating",
     "churn_score",
     "app_spend",
+    "sample_key",
 )
 
 # 50,000 customers (~85,000 app customers) a chunk: ~10 MB of COPY text, and
@@ -101,6 +102,9 @@ class DemoGenerator:
         other_app_id: int,
     ) -> None:
         self.rng = random.Random(seed)
+        # Sample keys from a stream of their own: the facts drawn stay those
+        # of the seed, and the keys are as deterministic.
+        self.sample_keys = random.Random(f"sample-key:{seed}")
         self.app_chances = [
             (
                 app_id,
@@ -349,6 +353,7 @@ class DemoGenerator:
                 rating,
                 churn_score,
                 _money(spend_cents),
+                str(self.sample_keys.getrandbits(31)),
             ),
             spend_cents,
         )

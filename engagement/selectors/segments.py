@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from functools import cached_property
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
@@ -27,6 +26,7 @@ from django.utils import timezone
 from customers.models import App, Customer, Partner
 from engagement import rules
 from engagement.models import Segment, SegmentRun, SegmentTemplate
+from engagement.selectors.estimates import Shown, shown_size
 
 
 def segment_list(*, partner: Partner) -> QuerySet[Segment]:
@@ -129,14 +129,26 @@ def segment_member_emails(*, segment: Segment) -> QuerySet:
 
 @dataclass(frozen=True)
 class Estimate:
-    """A live size estimate, respecting the privacy floor."""
+    """A live size estimate, respecting the privacy floor.
+
+    Exact when ``sample`` is None; otherwise ``members`` is scaled up from
+    ``sample`` sampled available customers, with a 95% ``margin``
+    (``engagement.selectors.estimates``).
+    """
 
     eligible: int
     members: int
+    _: KW_ONLY
+    margin: int | None = None
+    sample: int | None = None
+
+    @property
+    def members_shown(self) -> Shown:
+        return shown_size(value=self.members, margin=self.margin, zero_is_small=True)
 
     @property
     def is_small(self) -> bool:
-        return self.members < settings.SEGMENT_MIN_SIZE
+        return self.members_shown.kind == "small"
 
 
 def segment_count(

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, FilteredRelation, Q
 from django.utils import timezone
@@ -35,6 +34,7 @@ from django.utils import timezone
 from customers.models import App
 from engagement import rules
 from engagement.models import AppStatistics, Segment, SegmentMembership
+from engagement.selectors.estimates import Shown, sample_cutoff, scaled, shown_size
 from engagement.selectors.segments import Estimate, segment_count
 
 # How long a count stays current when nothing announced a change: the
@@ -128,7 +128,10 @@ def segment_estimate(
     With the app's available-customer count current, only the members are
     counted; otherwise both are counted in one pass over the app's customers
     (so under the web statement timeout an estimate answers or gives up within
-    that timeout, not twice it), and the available count is stored.
+    that timeout, not twice it), and the available count is stored. With the
+    count current and above ``ESTIMATE_EXACT_MAX_ROWS``, the members are
+    counted in the app's uniform sample and scaled up, with a margin
+    (``engagement.selectors.estimates``).
     """
     if segment is not None:
         return segment_estimate_change(
@@ -136,6 +139,15 @@ def segment_estimate(
         )
     today = today or rules.evaluation_date()
     stored = _stored(app_id=app.pk, today=today)
+    cutoff = sample_cutoff(eligible=stored.eligible_count)
+    if cutoff is not None:
+        return _sampled_estimate(
+            app=app,
+            definition=definition,
+            today=today,
+            eligible=stored.eligible_count,
+            cutoff=cutoff,
+        )
     estimate = segment_count(
         app=app, definition=definition, today=today, eligible=stored.eligible_count
     )
@@ -144,6 +156,31 @@ def segment_estimate(
             app_id=app.pk, stored=stored, today=today, eligible_count=estimate.eligible
         )
     return estimate
+
+
+def _sampled_estimate(
+    *, app: App, definition: dict[str, Any], today: dt.date, eligible: int, cutoff: int
+) -> Estimate:
+    """Scale the definition's matches in the app's sample (keys below
+    ``cutoff``) to its ``eligible`` available customers: one statement counts
+    the sampled available customers and those the definition selects."""
+    counts = (
+        rules.eligible_queryset(app=app, today=today)
+        .filter(sample_key__lt=cutoff)
+        .aggregate(
+            sample=Count("pk"),
+            members=Count("pk", filter=rules.definition_q(definition, today=today)),
+        )
+    )
+    members = scaled(
+        matches=counts["members"], sample=counts["sample"], population=eligible
+    )
+    return Estimate(
+        eligible=eligible,
+        members=members.value,
+        margin=members.margin,
+        sample=counts["sample"],
+    )
 
 
 def app_statistics_forget(*, app_ids: Iterable[int]) -> None:
@@ -174,27 +211,28 @@ class EstimateChange(Estimate):
 
     ``joining``: customers the definition selects who are not members;
     ``leaving``: members it no longer selects (no longer available ones too),
-    as the next recompute would apply them.
+    as the next recompute would apply them. Sampled (``sample`` set), both
+    are scaled up with their own 95% margins.
     """
 
     joining: int
     leaving: int
-
-    @staticmethod
-    def _shown(count: int) -> tuple[int, bool]:
-        """A count as partners may see it: ``(count, False)``, or ``(minimum,
-        True)`` for "fewer than minimum" (the Small rule: a count between 0
-        and the minimum size is never shown exactly)."""
-        minimum = settings.SEGMENT_MIN_SIZE
-        return (minimum, True) if 0 < count < minimum else (count, False)
+    joining_margin: int | None = None
+    leaving_margin: int | None = None
 
     @property
-    def joining_shown(self) -> tuple[int, bool]:
-        return self._shown(self.joining)
+    def joining_shown(self) -> Shown:
+        """As partners may see it: a count between 0 and the minimum size is
+        never shown (the Small rule), nor a sampled one that might be."""
+        return shown_size(
+            value=self.joining, margin=self.joining_margin, zero_is_small=False
+        )
 
     @property
-    def leaving_shown(self) -> tuple[int, bool]:
-        return self._shown(self.leaving)
+    def leaving_shown(self) -> Shown:
+        return shown_size(
+            value=self.leaving, margin=self.leaving_margin, zero_is_small=False
+        )
 
 
 def segment_estimate_change(
@@ -216,7 +254,11 @@ def segment_estimate_change(
     today = today or rules.evaluation_date()
     matching = rules.definition_q(definition, today=today)
     stored = _stored(app_id=app.pk, today=today)
-    customers = rules.eligible_queryset(app=app, today=today).annotate(
+    cutoff = sample_cutoff(eligible=stored.eligible_count)
+    customers = rules.eligible_queryset(app=app, today=today)
+    if cutoff is not None:
+        customers = customers.filter(sample_key__lt=cutoff)
+    customers = customers.annotate(
         current=FilteredRelation(
             "customer__segment_memberships",
             condition=Q(customer__segment_memberships__segment_id=segment.pk),
@@ -228,6 +270,11 @@ def segment_estimate_change(
         joining=Count("pk", filter=matching & Q(current__segment_id__isnull=True)),
         staying=Count("pk", filter=matching & Q(current__segment_id__isnull=False)),
     )
+    current = SegmentMembership.objects.filter(segment_id=segment.pk).count()
+    if cutoff is not None:
+        return _sampled_change(
+            counts=counts, eligible=stored.eligible_count, current=current
+        )
     if stored.eligible_count is None:
         _store_on_commit(
             app_id=app.pk,
@@ -235,10 +282,33 @@ def segment_estimate_change(
             today=today,
             eligible_count=counts["eligible"],
         )
-    current = SegmentMembership.objects.filter(segment_id=segment.pk).count()
     return EstimateChange(
         eligible=counts["eligible"],
         members=counts["members"],
         joining=counts["joining"],
         leaving=current - counts["staying"],
+    )
+
+
+def _sampled_change(
+    *, counts: dict[str, int], eligible: int, current: int
+) -> EstimateChange:
+    """Scale the sample's counts to the app; the members leaving are the
+    current members (counted exactly) less the estimate of those staying,
+    with its margin."""
+    sample = counts["eligible"]
+
+    def scale(key: str):
+        return scaled(matches=counts[key], sample=sample, population=eligible)
+
+    members, joining, staying = scale("members"), scale("joining"), scale("staying")
+    return EstimateChange(
+        eligible=eligible,
+        members=members.value,
+        margin=members.margin,
+        sample=sample,
+        joining=joining.value,
+        joining_margin=joining.margin,
+        leaving=max(current - staying.value, 0),
+        leaving_margin=staying.margin,
     )

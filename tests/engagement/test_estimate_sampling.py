@@ -1,0 +1,198 @@
+"""The live estimate from the app's sample: when it samples, how it scales,
+its margin, and the Small rule on every number it shows (issue 12, point 1)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from customers.models import SAMPLE_KEY_RANGE, AppCustomer
+from engagement import rules
+from engagement.models import Segment
+from engagement.selectors.estimates import (
+    Shown,
+    sample_cutoff,
+    scaled,
+    shown_size,
+    significant_up,
+)
+from engagement.services import membership
+from engagement.services.app_statistics import app_statistics_eligible_count
+from engagement.services.segments import segment_create
+from tests.engagement.test_segment_editor_feedback import change_of, estimate
+from tests.engagement.test_segment_views import SPEND_ROW
+from tests.factories import SPEND_OVER_10, AppCustomerFactory, CustomerFactory
+
+# The margins and rules below are stated for a minimum size of 100.
+MINIMUM = 100
+
+
+@pytest.fixture(autouse=True)
+def _thresholds(settings):
+    settings.SEGMENT_MIN_SIZE = MINIMUM
+    settings.ESTIMATE_EXACT_MAX_ROWS = 50_000
+    settings.ESTIMATE_SAMPLE_SIZE = 20_000
+
+
+# Scaling and margins ---------------------------------------------------------
+
+
+def test_the_app_is_counted_exactly_up_to_the_threshold():
+    assert sample_cutoff(eligible=None) is None  # no stored count: counted
+    assert sample_cutoff(eligible=50_000) is None
+    # Above it, about ESTIMATE_SAMPLE_SIZE of the available customers.
+    assert sample_cutoff(eligible=1_000_000) == -(-SAMPLE_KEY_RANGE // 50)
+
+
+def test_a_sample_that_would_be_the_whole_app_is_an_exact_count(settings):
+    settings.ESTIMATE_SAMPLE_SIZE = 60_000
+    assert sample_cutoff(eligible=55_000) is None
+
+
+def test_the_estimate_scales_the_share_with_a_finite_population_margin():
+    result = scaled(matches=500, sample=2_000, population=100_000)
+    assert result.value == 25_000
+    # 1.96 · 100,000 · √(0.25 · 0.75 / 2,000) · √(98,000 / 99,999) = 1,878.7
+    assert result.margin == 1_879  # rounded up
+    # The whole population sampled: nothing left to estimate.
+    assert scaled(matches=5, sample=10, population=10).margin == 0
+
+
+def test_no_match_in_the_sample_still_states_a_margin():
+    result = scaled(matches=0, sample=20_000, population=1_000_000)
+    assert result.value == 0
+    # About what 1.96² sampled customers weigh: 1,000,000 / 20,000 · 3.84.
+    assert 180 <= result.margin <= 200
+
+
+def test_margins_are_rounded_up_to_two_significant_digits():
+    assert significant_up(347) == 350
+    assert significant_up(1_878.7) == 1_900
+    assert significant_up(24) == 24
+    assert significant_up(0) == 0
+
+
+# The Small rule -------------------------------------------------------------
+
+
+def test_an_exact_size_keeps_todays_display():
+    assert shown_size(value=99, margin=None, zero_is_small=True) == Shown("small")
+    assert shown_size(value=100, margin=None, zero_is_small=True) == Shown("exact", 100)
+    # Change counts: 0 is shown, 1 to 99 read "fewer than 100".
+    assert shown_size(value=0, margin=None, zero_is_small=False) == Shown("exact", 0)
+    assert shown_size(value=42, margin=None, zero_is_small=False) == Shown(
+        "fewer", MINIMUM
+    )
+
+
+def test_a_sampled_size_whose_interval_is_below_the_minimum_is_small():
+    assert shown_size(value=60, margin=39, zero_is_small=True) == Shown("small")
+    # A change count: "fewer than 100", the minimum, as exact ones do.
+    shown = shown_size(value=60, margin=39, zero_is_small=False)
+    assert shown == Shown("fewer", MINIMUM) and not shown.sampled
+
+
+def test_a_sampled_size_that_might_be_under_the_minimum_shows_only_a_bound():
+    # 120 ± 50: the true size may be 70; shown "fewer than about 170".
+    shown = shown_size(value=120, margin=50, zero_is_small=True)
+    assert (shown.kind, shown.value) == ("fewer", 170)
+    assert shown.sampled
+    # The bound is the top of the interval, rounded up.
+    assert shown_size(value=90, margin=37, zero_is_small=False).value == 130
+
+
+def test_a_sampled_size_clear_of_the_minimum_shows_about_and_its_margin():
+    assert shown_size(value=12_437, margin=347, zero_is_small=True) == Shown(
+        "about", 12_400, 350
+    )
+    assert shown_size(value=150, margin=25, zero_is_small=True) == Shown(
+        "about", 150, 25
+    )
+    # The interval's bottom exactly at the minimum is clear of it.
+    assert shown_size(value=200, margin=100, zero_is_small=True).kind == "about"
+
+
+# The editor's estimate -------------------------------------------------------
+
+
+@pytest.fixture
+def sampled(app, settings, django_capture_on_commit_callbacks):
+    """300 available customers with evenly spread sample keys, spending $0,
+    $20 and $30 in turn; the estimate samples about 100 of them: the first
+    100 (spends 0, 20, 30, 0, …)."""
+    settings.ESTIMATE_EXACT_MAX_ROWS = 10
+    settings.ESTIMATE_SAMPLE_SIZE = 100
+    for i in range(300):
+        AppCustomerFactory(
+            app=app,
+            customer=CustomerFactory(store_spend=Decimal(("0", "20", "30")[i % 3])),
+            sample_key=i * (SAMPLE_KEY_RANGE // 300) + SAMPLE_KEY_RANGE // 600,
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        app_statistics_eligible_count(app_id=app.pk, today=rules.evaluation_date())
+    return app
+
+
+@pytest.mark.django_db
+def test_a_large_app_is_estimated_from_its_sample(editor_client, sampled):
+    members, _text, html = estimate(editor_client, sampled, [SPEND_ROW])
+    # 66 of the 100 sampled spent over $10: 300 · 0.66 = 198, ± 1.96 · 300 ·
+    # √(0.66 · 0.34 / 100 · 200 / 299) = 22.8, shown to two digits.
+    assert members == "about 200 ± 23"
+    note = re.search(r'id="estimate-sample">([^<]*)<', html).group(1)
+    assert note.startswith("Estimated from a sample of 100 customers")
+
+
+@pytest.mark.django_db
+def test_a_sample_counts_in_one_statement(editor_client, sampled):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        estimate(editor_client, sampled, [SPEND_ROW])
+    table = AppCustomer._meta.db_table
+    counted = [query["sql"] for query in queries if table in query["sql"]]
+    assert len(counted) == 1
+    assert "sample_key" in counted[0]
+
+
+@pytest.mark.django_db
+def test_a_small_app_keeps_the_exact_count(editor_client, app, settings):
+    settings.SEGMENT_MIN_SIZE = 1
+    for _ in range(3):
+        AppCustomerFactory(app=app, customer=CustomerFactory(store_spend=20))
+    members, _text, html = estimate(editor_client, app, [SPEND_ROW])
+    assert members == "3"
+    assert "estimate-sample" not in html
+
+
+@pytest.mark.django_db
+def test_the_sampled_change_follows_the_small_rule_per_number(
+    editor_client, sampled, partner, editor
+):
+    segment = segment_create(
+        partner=partner,
+        app=sampled,
+        name="Spenders",
+        definition=SPEND_OVER_10,
+        user=editor,
+    )
+    version = membership.segment_request_recompute(
+        segment=segment, trigger="save", enqueue=False
+    )
+    membership.segment_recompute(segment_id=segment.pk, version=version)
+    assert Segment.objects.get(pk=segment.pk).member_count == 200  # exact
+    # Over $25: the 100 who spent $20 leave. In the sample: no one joins
+    # (0 ± 10: Small, "fewer than 100"); 33 stay, 300 · 0.33 = 99 ± 23, so
+    # 200 − 99 = 101 ± 23 leave, which might be under 100: only a bound.
+    _m, _t, html = estimate(
+        editor_client,
+        sampled,
+        [{**SPEND_ROW, "value": "25"}],
+        segment=segment.pk,
+    )
+    assert change_of(html) == (
+        "fewer than 100 would join, fewer than about 130 would leave"
+    )
