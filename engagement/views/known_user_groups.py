@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers.request_size import form_refuse, post_size_checked
-from customers.scope import VIEWER_REFUSAL, editor_required, partner_view
+from customers.scope import partner_view
 from engagement.addresses import count_format
 from engagement.forms import service_errors_attach
 from engagement.forms.known_user_groups import (
@@ -83,7 +83,6 @@ def _create_too_big(request: HttpRequest, message: str) -> HttpResponse:
 
 def _edit_too_big(request: HttpRequest, message: str, pk: int) -> HttpResponse:
     group = _get_group(request, pk)
-    editor_required(request, refusal=VIEWER_REFUSAL)
     form = KnownUserGroupForm(initial={"addresses": _box(group)}, editing=True)
     return render(
         request,
@@ -95,7 +94,6 @@ def _edit_too_big(request: HttpRequest, message: str, pk: int) -> HttpResponse:
 
 def _import_too_big(request: HttpRequest, message: str, pk: int) -> HttpResponse:
     group = _get_group(request, pk)
-    editor_required(request, refusal=VIEWER_REFUSAL)
     form = form_refuse(KnownUserGroupImportForm(), message)
     return render(
         request,
@@ -174,7 +172,6 @@ def known_user_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Add and remove addresses in the box; the name is shown, never changed."""
     group = _get_group(request, pk)
     if request.method == "POST":
-        editor_required(request, refusal=VIEWER_REFUSAL)
         form = KnownUserGroupForm(request.POST, editing=True)
         if form.is_valid():
             try:
@@ -214,7 +211,6 @@ def known_user_group_import(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         context["form"] = KnownUserGroupImportForm()
         return render(request, "engagement/known_user_groups/import.html", context)
-    editor_required(request, refusal=VIEWER_REFUSAL)
     if "payload" in request.POST:
         confirm = KnownUserGroupConfirmForm(request.POST, group_id=group.pk)
         if confirm.is_valid():

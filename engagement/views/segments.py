@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from config.statement_timeout import is_statement_timeout
 from customers.http import IdField, redirect_target
 from customers.request_size import form_refuse, post_size_checked
-from customers.scope import VIEWER_REFUSAL, editor_required, partner_view
+from customers.scope import partner_view
 from engagement.charts import history_chart
 from engagement.forms import service_errors_attach
 from engagement.forms.segment_editor import SegmentEditor
@@ -50,7 +50,6 @@ def _get_segment_awaited(request: HttpRequest, pk: int) -> Segment:
 
 def _editor(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
     """Handle a POST to the editor: a structural action, or Save."""
-    editor_required(request, refusal=VIEWER_REFUSAL)
     action = request.POST.get("action", "save")
     editor = SegmentEditor.from_post(
         partner=request.partner,
@@ -155,7 +154,6 @@ def _editor_too_big(
     request: HttpRequest, message: str, pk: int | None = None
 ) -> HttpResponse:
     """The editor as it was before a POST too big to read, with the message."""
-    editor_required(request, refusal=VIEWER_REFUSAL)
     segment = _get_segment(request, pk) if pk is not None else None
     editor = SegmentEditor.from_definition(
         partner=request.partner,
