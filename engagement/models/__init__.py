@@ -14,6 +14,7 @@ from engagement.models.known_user_groups import (
 )
 from engagement.models.segments import (
     AppStatistics,
+    EstimateSample,
     Segment,
     SegmentMembership,
     SegmentRun,
@@ -24,6 +25,7 @@ from engagement.models.segments import (
 __all__ = [
     "AppStatistics",
     "CustomerGroup",
+    "EstimateSample",
     "GroupKind",
     "KnownUserGroup",
     "KnownUserGroupAddress",

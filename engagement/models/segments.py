@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import App, Customer
+from customers.models import MONEY, App, Customer
 from engagement.models.groups import CustomerGroup
 
 
@@ -144,6 +144,20 @@ class AppStatistics(models.Model):
     customers_version = models.PositiveIntegerField(
         _("customer data version"), default=0
     )
+    # The live estimate's sample (engagement.services.estimate_sample): its
+    # ``EstimateSample`` rows are the app's available customers on
+    # ``sample_built_on`` whose sample key is below ``sample_cutoff`` (none:
+    # the app is counted exactly), current while ``sample_version`` is
+    # ``customers_version``.
+    sample_cutoff = models.PositiveBigIntegerField(
+        _("estimate sample cutoff"), null=True, blank=True
+    )
+    sample_version = models.PositiveIntegerField(
+        _("estimate sample's customer data version"), null=True, blank=True
+    )
+    sample_built_on = models.DateField(
+        _("estimate sample built for"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("app statistics")
@@ -151,6 +165,63 @@ class AppStatistics(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app_id}: {self.eligible_count} on {self.computed_on}"
+
+
+class EstimateSample(models.Model):
+    """One sampled available customer of an app, with the facts rules read.
+
+    The live estimate's uniform sample, copied into a narrow table so that
+    estimating reads about ``ESTIMATE_SAMPLE_SIZE`` adjacent rows (their
+    keys are a range of the ``(app, sample_key)`` index, inserted in key
+    order) rather than as many lookups scattered over the app's customers
+    and their accounts (engagement.services.estimate_sample). The app's
+    ``AppStatistics`` row says which keys it holds and whether it is
+    current.
+
+    Columns are named as the ``AppCustomer`` path they copy, with
+    ``customer_`` for ``customer__`` (``SAMPLE_PATHS``), so that the one
+    compiler serves both tables. The customer's erasure deletes its rows
+    (the foreign key cascades, as for memberships).
+    """
+
+    pk = models.CompositePrimaryKey("app_id", "customer_id")
+    app = models.ForeignKey(
+        App, on_delete=models.CASCADE, db_constraint=False, db_index=False
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    acquired_on = models.DateField()
+    acquisition_type = models.CharField(max_length=16)
+    campaign_id = models.CharField(max_length=100)
+    referrer_domain = models.CharField(max_length=253)
+    store_page_viewed_on = models.DateField(null=True)
+    last_active_on = models.DateField(null=True)
+    sessions_30d = models.PositiveIntegerField()
+    rating = models.PositiveSmallIntegerField(null=True)
+    churn_score = models.FloatField(null=True)
+    app_spend = models.DecimalField(**MONEY)
+    customer_birth_date = models.DateField()
+    customer_gender = models.CharField(max_length=7)
+    customer_market = models.CharField(max_length=2)
+    customer_store_purchase_count = models.PositiveIntegerField()
+    customer_store_acquisition_count = models.PositiveIntegerField()
+    customer_store_spend = models.DecimalField(**MONEY)
+    sample_key = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["app", "sample_key"], name="estimatesample_key_idx")
+        ]
+        verbose_name = _("estimate sample row")
+        verbose_name_plural = _("estimate sample rows")
+
+    def __str__(self) -> str:
+        return f"{self.app_id}: {self.customer_id}"
 
 
 class SegmentMembership(models.Model):

@@ -29,7 +29,8 @@ One job a module:
   into a queryset of matching, eligible app customers (``segment_queryset``);
   each eligibility test and each filter also compile alone
   (``eligibility_checks``, ``condition_q``), which explaining one customer's
-  membership reads.
+  membership reads; ``relocated`` moves a compiled ``Q`` onto a table that
+  copies the facts (the live estimate's sample).
 
 Callers use the package (``from engagement import rules``); the names below
 are its public API. Semantics are product.md §3:
@@ -53,6 +54,7 @@ from engagement.rules.compile import (
     eligible_q,
     eligible_queryset,
     evaluation_date,
+    relocated,
     segment_queryset,
     window_q,
 )
@@ -125,6 +127,7 @@ __all__ = [
     "eligible_q",
     "eligible_queryset",
     "evaluation_date",
+    "relocated",
     "segment_queryset",
     "value_text",
     "window_q",

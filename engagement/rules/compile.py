@@ -8,14 +8,15 @@ day of computation that match a definition; nothing is evaluated in Python.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from functools import reduce
 from operator import and_, or_
 from typing import Any
 
-from django.db.models import BooleanField, CharField, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, CharField, F, Func, Q, QuerySet, Value
+from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact, In
 from django.utils import timezone
@@ -168,6 +169,44 @@ def definition_q(definition: dict[str, Any], *, today: dt.date) -> Q:
             for block in definition["any"]
         ]
     )
+
+
+def relocated(q: Q, paths: Mapping[str, str]) -> Q:
+    """``q`` over another model that copies ``AppCustomer``'s facts: each
+    field path that starts with a key of ``paths`` starts with its value
+    instead (``customer__gender__in`` → ``customer_gender__in`` for
+    ``{"customer__gender": "customer_gender"}``), in lookups and in the
+    expressions of text filters alike; other paths are kept."""
+
+    def path(name: str) -> str:
+        parts = name.split(LOOKUP_SEP)
+        for end in range(len(parts), 0, -1):
+            head = LOOKUP_SEP.join(parts[:end])
+            if head in paths:
+                return LOOKUP_SEP.join([paths[head], *parts[end:]])
+        return name
+
+    def expression(value: Any) -> Any:
+        if isinstance(value, Q):
+            return relocated(value, paths)
+        if isinstance(value, F):
+            return F(path(value.name))
+        if not hasattr(value, "get_source_expressions"):
+            return value
+        copy = value.copy()
+        copy.set_source_expressions(
+            [expression(source) for source in copy.get_source_expressions()]
+        )
+        return copy
+
+    moved = q.copy()
+    moved.children = [
+        (path(child[0]), expression(child[1]))
+        if isinstance(child, tuple)
+        else expression(child)
+        for child in q.children
+    ]
+    return moved
 
 
 def evaluation_date() -> dt.date:

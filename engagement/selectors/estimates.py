@@ -3,10 +3,13 @@
 Every app customer has a random ``sample_key``, uniform in [0, 2**31) and
 drawn once at creation, independent of its facts: the app customers whose key
 is below a cutoff ``c`` are a uniform random sample (each one in it with
-chance ``c / 2**31``), and stay one however their facts change. The cutoff is
-chosen from the app's stored count of available customers ``E`` so that about
-``ESTIMATE_SAMPLE_SIZE`` of them fall in the sample; the sample is read
-through the ``(app, sample_key)`` index.
+chance ``c / 2**31``), and stay one however their facts change; those below a
+lower cutoff are a smaller uniform sample within it. The app's sample table
+(``EstimateSample``) holds the available customers below the cutoff for
+``ESTIMATE_SAMPLE_MAX_SIZE`` of them; an estimate first reads those below the
+cutoff for ``ESTIMATE_SAMPLE_SIZE``, and reads further keys only when its
+count might be above ``PRECISE_ABOVE`` of the app and its margin is wider
+than ``RELATIVE_MARGIN`` of it (``sample_size_wanted``).
 
 In the sample, one statement counts the available customers ``n`` and those
 the definition selects ``m`` (filtered aggregates). Given ``n``, they are a
@@ -29,14 +32,25 @@ from customers.models import SAMPLE_KEY_RANGE
 Z_95 = 1.96
 
 
-def sample_cutoff(*, eligible: int | None) -> int | None:
-    """The sample key cutoff for an app with ``eligible`` available customers,
-    or None when its estimate is counted exactly (count unknown, or at most
-    ``ESTIMATE_EXACT_MAX_ROWS``, or a sample that would be the whole app)."""
+# An estimate whose count might be above this share of the app reads a
+# larger sample until its margin is at most this share of the count.
+PRECISE_ABOVE = 0.01
+RELATIVE_MARGIN = 0.05
+
+
+def sample_table_cutoff(*, eligible: int | None) -> int | None:
+    """The key cutoff of the sample table of an app with ``eligible``
+    available customers, or None when its estimate is counted exactly (count
+    unknown, or at most ``ESTIMATE_EXACT_MAX_ROWS``)."""
     if eligible is None or eligible <= settings.ESTIMATE_EXACT_MAX_ROWS:
         return None
-    cutoff = math.ceil(SAMPLE_KEY_RANGE * settings.ESTIMATE_SAMPLE_SIZE / eligible)
-    return cutoff if cutoff < SAMPLE_KEY_RANGE else None
+    return sample_cutoff(eligible=eligible, size=settings.ESTIMATE_SAMPLE_MAX_SIZE)
+
+
+def sample_cutoff(*, eligible: int, size: int) -> int:
+    """The key cutoff for a sample of about ``size`` of ``eligible`` customers
+    (``SAMPLE_KEY_RANGE``: all of them)."""
+    return min(math.ceil(SAMPLE_KEY_RANGE * size / eligible), SAMPLE_KEY_RANGE)
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,23 @@ def scaled(*, matches: int, sample: int, population: int) -> Scaled:
     )
     margin = Z_95 * population * math.sqrt(spread * (1 - spread) / sample * correction)
     return Scaled(value=round(population * share), margin=math.ceil(margin))
+
+
+def sample_size_wanted(*, estimate: Scaled, sample: int, population: int) -> int:
+    """How large a sample would bring ``estimate``'s margin within
+    ``RELATIVE_MARGIN`` of it: ``sample`` when it already is, or when even
+    the top of the interval is under ``PRECISE_ABOVE`` of the population.
+
+    Sized for the bottom of the interval (at least ``PRECISE_ABOVE``), so a
+    share the first sample overstates still gets enough: the relative margin
+    at share s of a sample of n is 1.96·√((1−s)/(n·s)), before the finite
+    population correction, which only narrows it.
+    """
+    value, margin = estimate.value, estimate.margin
+    if margin <= RELATIVE_MARGIN * value or value + margin < PRECISE_ABOVE * population:
+        return sample
+    share = max((value - margin) / population, PRECISE_ABOVE)
+    return math.ceil(Z_95**2 * (1 - share) / (RELATIVE_MARGIN**2 * share))
 
 
 def significant_up(number: float, digits: int = 2) -> int:
@@ -97,9 +128,9 @@ class Shown:
 def shown_size(*, value: int, margin: int | None, zero_is_small: bool) -> Shown:
     """How a live count is shown under the Small rule.
 
-    Exact (``margin`` None): under the minimum size, "Small" for a segment's
-    size (``zero_is_small``), "fewer than minimum" for a change count other
-    than 0, else the count.
+    Exact (``margin`` None, or 0: a sample of the whole population): under
+    the minimum size, "Small" for a segment's size (``zero_is_small``),
+    "fewer than minimum" for a change count other than 0, else the count.
 
     Sampled, with ``low, high = value ∓ margin`` (the 95% interval):
 
@@ -111,7 +142,7 @@ def shown_size(*, value: int, margin: int | None, zero_is_small: bool) -> Shown:
     - else "about value ± margin".
     """
     minimum = settings.SEGMENT_MIN_SIZE
-    if margin is None:
+    if not margin:
         if value < minimum and (zero_is_small or value > 0):
             return Shown("small") if zero_is_small else Shown("fewer", minimum)
         return Shown("exact", value)

@@ -15,8 +15,12 @@ A count taken while customer data changes must not outlive the change: each
 count is stored under the ``customers_version`` read before counting, and
 every announced change raises that version, so a count read before the
 change no longer matches the row and is dropped. It is stored once the
-caller's transaction commits, in a statement of its own: a recompute holds
+caller's transaction commits, in a transaction of its own: a recompute holds
 its transaction for seconds, and must not hold the row's lock so long.
+
+An app above ``ESTIMATE_EXACT_MAX_ROWS`` available customers is estimated
+from its sample table (engagement.services.estimate_sample) when it is
+current: the count scales the sample up.
 """
 
 from __future__ import annotations
@@ -24,18 +28,36 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, FilteredRelation, Q
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import App
 from engagement import rules
-from engagement.models import AppStatistics, Segment, SegmentMembership
-from engagement.selectors.estimates import Shown, sample_cutoff, scaled, shown_size
+from engagement.models import (
+    AppStatistics,
+    EstimateSample,
+    Segment,
+    SegmentMembership,
+)
+from engagement.selectors.estimates import (
+    Shown,
+    sample_cutoff,
+    sample_size_wanted,
+    sample_table_cutoff,
+    scaled,
+    shown_size,
+)
 from engagement.selectors.segments import Estimate, segment_count
+from engagement.services.estimate_sample import (
+    SAMPLE_FIELDS,
+    SAMPLE_PATHS,
+    estimate_sample_current,
+    estimate_sample_request,
+)
 
 # How long a count stays current when nothing announced a change: the
 # longest a write that announces nothing leaves it stale.
@@ -44,28 +66,43 @@ ELIGIBLE_COUNT_MAX_AGE = dt.timedelta(minutes=10)
 
 @dataclass(frozen=True)
 class _Stored:
-    """The app's stored count if current, and the version to store one under."""
+    """The app's stored count if current, and the version to store one under;
+    the cutoff of its sample table if current, and whether to build one."""
 
     eligible_count: int | None
     customers_version: int | None  # None: the app has no row yet
+    sample_cutoff: int | None = None
+    sample_wanted: bool = False
+
+
+def _current(row: dict[str, Any], *, today: dt.date) -> bool:
+    return (
+        row["eligible_count"] is not None
+        and row["computed_on"] == today
+        and row["computed_at"] > timezone.now() - ELIGIBLE_COUNT_MAX_AGE
+    )
+
+
+_STORED_FIELDS = ("eligible_count", "computed_on", "computed_at", "sample_cutoff")
 
 
 def _stored(*, app_id: int, today: dt.date) -> _Stored:
     row = (
         AppStatistics.objects.filter(app_id=app_id)
-        .values("eligible_count", "computed_on", "computed_at", "customers_version")
+        .values(*_STORED_FIELDS, *SAMPLE_FIELDS)
         .first()
     )
     if row is None:
         return _Stored(eligible_count=None, customers_version=None)
-    current = (
-        row["eligible_count"] is not None
-        and row["computed_on"] == today
-        and row["computed_at"] > timezone.now() - ELIGIBLE_COUNT_MAX_AGE
-    )
+    if not _current(row, today=today):
+        return _Stored(eligible_count=None, customers_version=row["customers_version"])
+    sample_current = estimate_sample_current(row, today=today)
     return _Stored(
-        eligible_count=row["eligible_count"] if current else None,
+        eligible_count=row["eligible_count"],
         customers_version=row["customers_version"],
+        sample_cutoff=row["sample_cutoff"] if sample_current else None,
+        sample_wanted=not sample_current
+        and sample_table_cutoff(eligible=row["eligible_count"]) is not None,
     )
 
 
@@ -73,32 +110,45 @@ def _store_on_commit(
     *, app_id: int, stored: _Stored, today: dt.date, eligible_count: int
 ) -> None:
     """Store a count once the transaction commits, if no change came since."""
-    transaction.on_commit(
-        partial(
-            _store,
+
+    def store() -> None:  # a function: Django logs a robust one by its name
+        _store(
             app_id=app_id,
             customers_version=stored.customers_version,
             today=today,
             eligible_count=eligible_count,
-        ),
-        robust=True,  # a count not stored is counted again, never an error
-    )
+        )
+
+    # Robust: a count not stored is counted again, never an error.
+    transaction.on_commit(store, robust=True)
 
 
 def _store(
     *, app_id: int, customers_version: int | None, today: dt.date, eligible_count: int
 ) -> None:
+    """Store the count unless a change came since (the version moved).
+
+    A process building the app's sample holds the row for seconds: a count
+    that finds it locked is not stored (the next one is), rather than keep
+    a page waiting.
+    """
     if customers_version is None:
         # A change announced meanwhile created the row with a higher version.
         AppStatistics.objects.bulk_create(
             [AppStatistics(app_id=app_id)], ignore_conflicts=True
         )
         customers_version = 0
-    AppStatistics.objects.filter(
-        app_id=app_id, customers_version=customers_version
-    ).update(
-        eligible_count=eligible_count, computed_on=today, computed_at=timezone.now()
-    )
+    with transaction.atomic():
+        locked = (
+            AppStatistics.objects.select_for_update(skip_locked=True)
+            .filter(app_id=app_id, customers_version=customers_version)
+            .values_list("pk", flat=True)
+        )
+        AppStatistics.objects.filter(pk__in=list(locked)).update(
+            eligible_count=eligible_count,
+            computed_on=today,
+            computed_at=timezone.now(),
+        )
 
 
 def app_statistics_eligible_count(*, app_id: int, today: dt.date) -> int:
@@ -125,13 +175,14 @@ def segment_estimate(
     With a computed ``segment``, also how its members would change
     (``segment_estimate_change``).
 
-    With the app's available-customer count current, only the members are
-    counted; otherwise both are counted in one pass over the app's customers
-    (so under the web statement timeout an estimate answers or gives up within
-    that timeout, not twice it), and the available count is stored. With the
-    count current and above ``ESTIMATE_EXACT_MAX_ROWS``, the members are
-    counted in the app's uniform sample and scaled up, with a margin
-    (``engagement.selectors.estimates``).
+    With the app's sample current, the definition's matches in the sample are
+    scaled up to the stored count, with a margin
+    (``engagement.selectors.estimates``). With the count current but no
+    sample (a small app), only the members are counted; otherwise both are
+    counted in one pass over the app's customers (so under the web statement
+    timeout an estimate answers or gives up within that timeout, not twice
+    it), and the count is stored (with the sample) when the transaction
+    commits.
     """
     if segment is not None:
         return segment_estimate_change(
@@ -139,15 +190,12 @@ def segment_estimate(
         )
     today = today or rules.evaluation_date()
     stored = _stored(app_id=app.pk, today=today)
-    cutoff = sample_cutoff(eligible=stored.eligible_count)
-    if cutoff is not None:
+    if stored.sample_cutoff is not None:
         return _sampled_estimate(
-            app=app,
-            definition=definition,
-            today=today,
-            eligible=stored.eligible_count,
-            cutoff=cutoff,
+            app=app, definition=definition, today=today, stored=stored
         )
+    if stored.sample_wanted:
+        estimate_sample_request(app_id=app.pk, today=today)
     estimate = segment_count(
         app=app, definition=definition, today=today, eligible=stored.eligible_count
     )
@@ -158,28 +206,62 @@ def segment_estimate(
     return estimate
 
 
+def _sample(*, app: App, stored: _Stored, below: int | None = None) -> QuerySet:
+    """The app's current sample (``stored.sample_cutoff`` set), with the keys
+    below the cutoff for ``ESTIMATE_SAMPLE_SIZE`` unless ``below`` is given."""
+    if below is None:
+        below = _first_cutoff(stored)
+    return EstimateSample.objects.filter(app_id=app.pk, sample_key__lt=below)
+
+
+def _first_cutoff(stored: _Stored) -> int:
+    size = settings.ESTIMATE_SAMPLE_SIZE
+    cutoff = sample_cutoff(eligible=stored.eligible_count, size=size)
+    return min(cutoff, stored.sample_cutoff)
+
+
+def _sample_q(definition: dict[str, Any], *, today: dt.date) -> Q:
+    """The definition compiled over the sample's columns."""
+    return rules.relocated(rules.definition_q(definition, today=today), SAMPLE_PATHS)
+
+
 def _sampled_estimate(
-    *, app: App, definition: dict[str, Any], today: dt.date, eligible: int, cutoff: int
+    *, app: App, definition: dict[str, Any], today: dt.date, stored: _Stored
 ) -> Estimate:
-    """Scale the definition's matches in the app's sample (keys below
-    ``cutoff``) to its ``eligible`` available customers: one statement counts
-    the sampled available customers and those the definition selects."""
-    counts = (
-        rules.eligible_queryset(app=app, today=today)
-        .filter(sample_key__lt=cutoff)
-        .aggregate(
-            sample=Count("pk"),
-            members=Count("pk", filter=rules.definition_q(definition, today=today)),
+    """Scale the definition's matches in the app's sample to its stored count.
+
+    The keys below the first cutoff (about ``ESTIMATE_SAMPLE_SIZE``
+    customers) first; then, while ``sample_size_wanted`` asks for more and
+    the table holds more, the next range of keys up to the size it asks for,
+    added to the counts so far. Each read is one statement counting the
+    sampled customers and those the definition selects.
+    """
+    population = stored.eligible_count
+    matching = _sample_q(definition, today=today)
+    sample = members = 0
+    low, high = 0, _first_cutoff(stored)
+    while True:
+        counts = (
+            _sample(app=app, stored=stored, below=high)
+            .filter(sample_key__gte=low)
+            .aggregate(
+                sample=Count("customer"), members=Count("customer", filter=matching)
+            )
         )
-    )
-    members = scaled(
-        matches=counts["members"], sample=counts["sample"], population=eligible
-    )
+        sample += counts["sample"]
+        members += counts["members"]
+        result = scaled(matches=members, sample=sample, population=population)
+        wanted = sample_size_wanted(
+            estimate=result, sample=sample, population=population
+        )
+        if wanted <= sample or high >= stored.sample_cutoff:
+            break
+        low = high
+        high = min(
+            sample_cutoff(eligible=population, size=wanted), stored.sample_cutoff
+        )
     return Estimate(
-        eligible=eligible,
-        members=members.value,
-        margin=members.margin,
-        sample=counts["sample"],
+        eligible=population, members=result.value, margin=result.margin, sample=sample
     )
 
 
@@ -244,37 +326,57 @@ def segment_estimate_change(
 ) -> EstimateChange:
     """Estimate a definition live and how ``segment``'s members would change.
 
-    One statement over the app's customers, as ``segment_estimate``: the
-    stored membership is joined on the customer (a left join on its primary
-    key), and filtered aggregates count the available customers, those the
-    definition selects, those of them not yet members (joining) and those
-    already members (staying). The members who would leave are the stored
-    members less those staying, counted on the membership's primary key.
+    One statement over the app's customers (or its sample's first read, as
+    ``segment_estimate``): filtered aggregates count the available
+    customers, those the definition selects and those of them already
+    members (staying), the stored membership being joined on the customer
+    (a left join on its primary key; a probe of it for a sampled customer).
+    Those not yet members join; the stored members less those staying
+    leave, counted on the membership's primary key (sampled: the segment's
+    stored count).
     """
     today = today or rules.evaluation_date()
-    matching = rules.definition_q(definition, today=today)
     stored = _stored(app_id=app.pk, today=today)
-    cutoff = sample_cutoff(eligible=stored.eligible_count)
-    customers = rules.eligible_queryset(app=app, today=today)
-    if cutoff is not None:
-        customers = customers.filter(sample_key__lt=cutoff)
-    customers = customers.annotate(
-        current=FilteredRelation(
-            "customer__segment_memberships",
-            condition=Q(customer__segment_memberships__segment_id=segment.pk),
+    sampled = stored.sample_cutoff is not None
+    if sampled:
+        customers = _sample(app=app, stored=stored)
+        matching = _sample_q(definition, today=today)
+        # One probe of the membership's primary key per sampled customer
+        # (~2.5 µs): a join would go through the customers' table or hash
+        # all the segment's members.
+        member = Q(
+            Exists(
+                SegmentMembership.objects.filter(
+                    segment_id=segment.pk, customer_id=OuterRef("customer_id")
+                )
+            )
         )
-    )
+    else:
+        if stored.sample_wanted:
+            estimate_sample_request(app_id=app.pk, today=today)
+        customers = rules.eligible_queryset(app=app, today=today).annotate(
+            current=FilteredRelation(
+                "customer__segment_memberships",
+                condition=Q(customer__segment_memberships__segment_id=segment.pk),
+            )
+        )
+        matching = rules.definition_q(definition, today=today)
+        member = Q(current__segment_id__isnull=False)
     counts = customers.aggregate(
-        eligible=Count("pk"),
-        members=Count("pk", filter=matching),
-        joining=Count("pk", filter=matching & Q(current__segment_id__isnull=True)),
-        staying=Count("pk", filter=matching & Q(current__segment_id__isnull=False)),
+        eligible=Count("customer"),
+        members=Count("customer", filter=matching),
+        staying=Count("customer", filter=matching & member),
     )
-    current = SegmentMembership.objects.filter(segment_id=segment.pk).count()
-    if cutoff is not None:
+    counts["joining"] = counts["members"] - counts["staying"]
+    if sampled:
+        # An estimate: the stored count (the recompute's, in the segment's
+        # row) rather than counting up to a million rows again.
         return _sampled_change(
-            counts=counts, eligible=stored.eligible_count, current=current
+            counts=counts,
+            eligible=stored.eligible_count,
+            current=segment.member_count or 0,
         )
+    current = SegmentMembership.objects.filter(segment_id=segment.pk).count()
     if stored.eligible_count is None:
         _store_on_commit(
             app_id=app.pk,

@@ -1,3 +1,3 @@
 """Celery tasks of customer groups (autodiscovered as ``engagement.tasks``)."""
 
-from engagement.tasks import known_user_groups, segments  # noqa: F401
+from engagement.tasks import estimates, known_user_groups, segments  # noqa: F401

@@ -14,8 +14,10 @@ from engagement import rules
 from engagement.management.estimates import random_definitions, scored
 from engagement.services.app_statistics import (
     app_statistics_eligible_count,
+    app_statistics_forget,
     segment_estimate,
 )
+from engagement.services.estimate_sample import estimate_sample_build
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +33,11 @@ def sampled_app(settings, django_capture_on_commit_callbacks):
     about 2,000 of its available customers."""
     settings.ESTIMATE_EXACT_MAX_ROWS = 1_000
     settings.ESTIMATE_SAMPLE_SIZE = SAMPLE
+    settings.ESTIMATE_SAMPLE_MAX_SIZE = SAMPLE  # the first read only
     app = demo_data_seed(customers=CUSTOMERS, apps=1, seed=11, today=TODAY).apps[0]
     with django_capture_on_commit_callbacks(execute=True):
         eligible = app_statistics_eligible_count(app_id=app.pk, today=TODAY)
+    estimate_sample_build(app_id=app.pk, today=TODAY)
     return app, eligible
 
 
@@ -64,19 +68,38 @@ def test_the_stated_interval_covers_the_exact_count_in_95_percent_of_cases(
     assert above.coverage >= 0.95
 
 
-def test_the_relative_error_is_under_5_percent_where_the_sample_promises_it(
-    sampled_app,
+def test_the_relative_error_is_under_5_percent_above_1_percent_of_the_app(
+    sampled_app, settings, django_capture_on_commit_callbacks
 ):
-    """Under 5% for every segment above 40% of the app, where a sample of
-    2,000 of 13,324 states a 95% margin of 5%.
+    """Above 1% of the app, the estimate reads as much of its sample as a
+    margin within 5% of the count takes, so the error is under 5% in at
+    least 95% of cases; most still read well under the whole app.
 
     The relative margin at share s of a sample of n is 1.96·√((1−s)/(n·s)),
-    by the finite population correction: under 5% above 1% of the app takes
-    n ≈ 152,000; the default 20,000 reaches it above ~7% (README "Live
-    estimates"); this sample, above ~40%.
+    narrowed by the finite population correction: within 5% at 1% of this
+    app takes n ≈ 12,300 of its 13,324 available customers, which the table
+    may hold here (on a million customers, ~152,000: README "Live
+    estimates").
     """
+    settings.ESTIMATE_SAMPLE_MAX_SIZE = 20_000  # the table holds the whole app
     app, eligible = sampled_app
-    results = estimated(app)
-    score = scored(results, eligible=eligible, above=0.4)
-    assert score.definitions >= 40
-    assert score.max_rel_error < 0.05
+    app_statistics_forget(app_ids=[app.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        app_statistics_eligible_count(app_id=app.pk, today=TODAY)
+    estimate_sample_build(app_id=app.pk, today=TODAY)
+    results, samples = [], []
+    for definition in random_definitions(seed=2026, count=DEFINITIONS):
+        estimate = segment_estimate(app=app, definition=definition, today=TODAY)
+        exact = rules.segment_queryset(
+            definition=definition, app=app, today=TODAY
+        ).count()
+        if exact > 0.01 * eligible:
+            # The stated margin is within 5% of the count: the rule read on.
+            assert estimate.margin <= 0.05 * estimate.members
+            results.append((estimate.members, estimate.margin, exact))
+            samples.append(estimate.sample)
+    assert len(results) >= 150
+    within = sum(abs(value - exact) < 0.05 * exact for value, _m, exact in results)
+    assert within >= 0.95 * len(results)
+    # Sampled, not counted: most read well under the whole app.
+    assert sum(sample < 0.75 * eligible for sample in samples) >= len(results) / 2

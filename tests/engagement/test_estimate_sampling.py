@@ -10,16 +10,24 @@ import pytest
 
 from customers.models import SAMPLE_KEY_RANGE, AppCustomer
 from engagement import rules
-from engagement.models import Segment
+from engagement.models import EstimateSample, Segment
 from engagement.selectors.estimates import (
+    Scaled,
     Shown,
     sample_cutoff,
+    sample_size_wanted,
+    sample_table_cutoff,
     scaled,
     shown_size,
     significant_up,
 )
 from engagement.services import membership
-from engagement.services.app_statistics import app_statistics_eligible_count
+from engagement.services.app_statistics import (
+    app_statistics_eligible_count,
+    app_statistics_forget,
+    segment_estimate,
+)
+from engagement.services.estimate_sample import estimate_sample_build
 from engagement.services.segments import segment_create
 from tests.engagement.test_segment_editor_feedback import change_of, estimate
 from tests.engagement.test_segment_views import SPEND_ROW
@@ -39,16 +47,48 @@ def _thresholds(settings):
 # Scaling and margins ---------------------------------------------------------
 
 
-def test_the_app_is_counted_exactly_up_to_the_threshold():
-    assert sample_cutoff(eligible=None) is None  # no stored count: counted
-    assert sample_cutoff(eligible=50_000) is None
-    # Above it, about ESTIMATE_SAMPLE_SIZE of the available customers.
-    assert sample_cutoff(eligible=1_000_000) == -(-SAMPLE_KEY_RANGE // 50)
+def test_the_app_is_counted_exactly_up_to_the_threshold(settings):
+    settings.ESTIMATE_SAMPLE_MAX_SIZE = 160_000
+    assert sample_table_cutoff(eligible=None) is None  # no stored count: counted
+    assert sample_table_cutoff(eligible=50_000) is None
+    # Above it, the table holds about ESTIMATE_SAMPLE_MAX_SIZE of them…
+    assert sample_table_cutoff(eligible=1_600_000) == -(-SAMPLE_KEY_RANGE // 10)
+    # … or all of them, for an app not much larger than that.
+    assert sample_table_cutoff(eligible=60_000) == SAMPLE_KEY_RANGE
+    # A first read of about ESTIMATE_SAMPLE_SIZE of a million.
+    assert sample_cutoff(eligible=1_000_000, size=20_000) == -(-SAMPLE_KEY_RANGE // 50)
 
 
-def test_a_sample_that_would_be_the_whole_app_is_an_exact_count(settings):
-    settings.ESTIMATE_SAMPLE_SIZE = 60_000
-    assert sample_cutoff(eligible=55_000) is None
+def test_a_count_that_might_be_above_1_percent_asks_for_a_5_percent_margin():
+    # 2% ± 0.2% of a million: within 10% of itself, wants more. Sized for
+    # the bottom of the interval, 1.8%: 1.96² · 0.982 / (0.05² · 0.018).
+    wanted = sample_size_wanted(
+        estimate=Scaled(20_000, 2_000), sample=20_000, population=1_000_000
+    )
+    assert wanted == 83_833
+    # At 1% or below, sized for 1%: about 152,000.
+    assert (
+        sample_size_wanted(
+            estimate=Scaled(9_000, 1_500), sample=20_000, population=1_000_000
+        )
+        == 152_128
+    )
+
+
+def test_a_count_within_5_percent_or_surely_under_1_percent_reads_no_more():
+    assert (
+        sample_size_wanted(
+            estimate=Scaled(100_000, 4_000), sample=20_000, population=1_000_000
+        )
+        == 20_000
+    )
+    # 0.5% ± 0.2%: even the top of the interval is under 1% of the app.
+    assert (
+        sample_size_wanted(
+            estimate=Scaled(5_000, 2_000), sample=20_000, population=1_000_000
+        )
+        == 20_000
+    )
 
 
 def test_the_estimate_scales_the_share_with_a_finite_population_margin():
@@ -79,6 +119,8 @@ def test_margins_are_rounded_up_to_two_significant_digits():
 
 def test_an_exact_size_keeps_todays_display():
     assert shown_size(value=99, margin=None, zero_is_small=True) == Shown("small")
+    # A margin of 0 (the whole app read from its sample) is an exact count.
+    assert shown_size(value=120, margin=0, zero_is_small=True) == Shown("exact", 120)
     assert shown_size(value=100, margin=None, zero_is_small=True) == Shown("exact", 100)
     # Change counts: 0 is shown, 1 to 99 read "fewer than 100".
     assert shown_size(value=0, margin=None, zero_is_small=False) == Shown("exact", 0)
@@ -124,6 +166,7 @@ def sampled(app, settings, django_capture_on_commit_callbacks):
     100 (spends 0, 20, 30, 0, …)."""
     settings.ESTIMATE_EXACT_MAX_ROWS = 10
     settings.ESTIMATE_SAMPLE_SIZE = 100
+    settings.ESTIMATE_SAMPLE_MAX_SIZE = 100
     for i in range(300):
         AppCustomerFactory(
             app=app,
@@ -132,6 +175,7 @@ def sampled(app, settings, django_capture_on_commit_callbacks):
         )
     with django_capture_on_commit_callbacks(execute=True):
         app_statistics_eligible_count(app_id=app.pk, today=rules.evaluation_date())
+    estimate_sample_build(app_id=app.pk)
     return app
 
 
@@ -146,16 +190,43 @@ def test_a_large_app_is_estimated_from_its_sample(editor_client, sampled):
 
 
 @pytest.mark.django_db
-def test_a_sample_counts_in_one_statement(editor_client, sampled):
+def test_a_sample_counts_in_one_statement_over_the_sample_table(editor_client, sampled):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
         estimate(editor_client, sampled, [SPEND_ROW])
-    table = AppCustomer._meta.db_table
-    counted = [query["sql"] for query in queries if table in query["sql"]]
+    sample_table = EstimateSample._meta.db_table
+    counted = [query["sql"] for query in queries if sample_table in query["sql"]]
     assert len(counted) == 1
-    assert "sample_key" in counted[0]
+    assert not [q for q in queries if AppCustomer._meta.db_table in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_a_count_that_might_be_above_1_percent_reads_further_keys(
+    sampled, settings, django_capture_on_commit_callbacks
+):
+    """The table holds 200 of the 300 customers; in the first 100, 99 ± 23
+    spend over $25, wider than 5% of it: the estimate reads the keys up to
+    the 200th as well and states the margin of 200 of 300."""
+    settings.ESTIMATE_SAMPLE_MAX_SIZE = 200
+    with django_capture_on_commit_callbacks(execute=True):
+        app_statistics_forget(app_ids=[sampled.pk])
+        app_statistics_eligible_count(app_id=sampled.pk, today=rules.evaluation_date())
+    estimate_sample_build(app_id=sampled.pk)
+    assert EstimateSample.objects.filter(app=sampled).count() == 200
+    result = segment_estimate(
+        app=sampled,
+        definition={
+            "version": 1,
+            "any": [
+                {"all": [{"attribute": "store_spend", "operator": "gt", "value": 25}]}
+            ],
+        },
+    )
+    # 66 of the first 200 spent $30: 300 · 66/200 = 99.
+    assert (result.sample, result.members) == (200, 99)
+    assert result.margin == 12  # 1.96 · 300 · √(0.33 · 0.67 / 200 · 100 / 299)
 
 
 @pytest.mark.django_db

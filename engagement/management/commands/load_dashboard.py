@@ -1,7 +1,8 @@
 """Load the dashboard the way partners use it, on production settings; measure.
 
 One command (``make load``) does everything on a scratch PostgreSQL database:
-migrate; seed N demo customers of one app, or reuse them; collectstatic;
+migrate; seed N demo customers of one app, or reuse them, and build its
+estimate sample (as a worker has in use); collectstatic;
 start gunicorn with production settings on a free port of 127.0.0.1, a real
 Celery worker kept recomputing the demo segments for the whole run (on
 ``REDIS_URL``, else a private ``redis-server``, else the filesystem broker),
@@ -40,6 +41,7 @@ from engagement.management.scratch import (
 )
 from engagement.models import Segment, SegmentRun
 from engagement.services import membership
+from engagement.services.estimate_sample import estimate_sample_build
 
 # Sync workers on the 2-core machine: gunicorn's rule of thumb, 2 × cores + 1.
 # A sync worker waits while PostgreSQL counts; one more than two per core
@@ -129,6 +131,11 @@ class Command(BaseCommand):
         )
         if not segment_ids or editor is None:
             raise CommandError(f"{app.partner} has no segment or no editor.")
+        # As in use: an app's estimate sample is built once a day, by a worker.
+        rows = estimate_sample_build(app_id=app.pk)
+        progress(
+            "estimate sample current" if rows is None else f"estimate sample: {rows:,}"
+        )
         env = load.production_env()
         if load.static_files_current():
             progress("collected static files are current")
