@@ -39,6 +39,18 @@ def test_runs_spread_over_the_width_scaled_to_the_largest_count():
     assert (chart.first, chart.last) == (START, START + dt.timedelta(days=2))
 
 
+def test_each_point_is_labelled_in_the_language_and_time_zone_shown():
+    from django.utils import timezone, translation
+
+    runs = [run(day=0, members=12_345), run(day=1, members=40)]
+    with translation.override("fr"), timezone.override("Europe/Paris"):
+        chart = history_chart(runs=runs, min_size=100)
+    # 00:00 UTC is 01:00 in Paris; French groups digits with a narrow space.
+    assert chart.dots[0].when == "01/01/2026 01:00"
+    assert chart.dots[0].count == "12\u202f345"
+    assert chart.dots[1].small and chart.dots[1].count == ""
+
+
 @pytest.fixture
 def segment(partner, app, editor):
     return segment_create(
