@@ -189,8 +189,8 @@ def relocated(q: Q, paths: Mapping[str, str]) -> Q:
     def expression(value: Any) -> Any:
         if isinstance(value, Q):
             return relocated(value, paths)
-        if isinstance(value, F):
-            return F(path(value.name))
+        if isinstance(value, F):  # OuterRef too: keep the class
+            return type(value)(path(value.name))
         if not hasattr(value, "get_source_expressions"):
             return value
         copy = value.copy()

@@ -181,8 +181,9 @@ def segment_estimate(
     sample (a small app), only the members are counted; otherwise both are
     counted in one pass over the app's customers (so under the web statement
     timeout an estimate answers or gives up within that timeout, not twice
-    it), and the count is stored (with the sample) when the transaction
-    commits.
+    it), and the count is stored when the transaction commits. A large app
+    whose sample is missing or stale is counted so too, and asks a worker
+    for its sample (``estimate_sample_request``).
     """
     if segment is not None:
         return segment_estimate_change(
@@ -232,9 +233,10 @@ def _sampled_estimate(
 
     The keys below the first cutoff (about ``ESTIMATE_SAMPLE_SIZE``
     customers) first; then, while ``sample_size_wanted`` asks for more and
-    the table holds more, the next range of keys up to the size it asks for,
-    added to the counts so far. Each read is one statement counting the
-    sampled customers and those the definition selects.
+    the table holds more, the next range of keys up to the size it asks for
+    (at least double), added to the counts so far. Each read is one
+    statement counting the sampled customers and those the definition
+    selects.
     """
     population = stored.eligible_count
     matching = _sample_q(definition, today=today)
@@ -254,12 +256,15 @@ def _sampled_estimate(
         wanted = sample_size_wanted(
             estimate=result, sample=sample, population=population
         )
-        if wanted <= sample or high >= stored.sample_cutoff:
-            break
-        low = high
-        high = min(
-            sample_cutoff(eligible=population, size=wanted), stored.sample_cutoff
+        # At least twice as many: a count just short of the size wanted
+        # reads one more range, not one more customer a statement.
+        following = min(
+            sample_cutoff(eligible=population, size=max(wanted, 2 * sample)),
+            stored.sample_cutoff,
         )
+        if wanted <= sample or following <= high:
+            break
+        low, high = high, following
     return Estimate(
         eligible=population, members=result.value, margin=result.margin, sample=sample
     )

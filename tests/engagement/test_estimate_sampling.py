@@ -267,3 +267,29 @@ def test_the_sampled_change_follows_the_small_rule_per_number(
     assert change_of(html) == (
         "fewer than 100 would join, fewer than about 130 would leave"
     )
+
+
+@pytest.mark.django_db
+def test_reading_on_always_progresses_and_stops(
+    sampled, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A size wanted just above the sample read so far reads at least twice
+    as many: a handful of statements, never one a customer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from engagement.services import app_statistics
+
+    settings.ESTIMATE_SAMPLE_MAX_SIZE = 300
+    app_statistics_forget(app_ids=[sampled.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        app_statistics_eligible_count(app_id=sampled.pk, today=rules.evaluation_date())
+    estimate_sample_build(app_id=sampled.pk)
+    monkeypatch.setattr(
+        app_statistics, "sample_size_wanted", lambda *, sample, **kwargs: sample + 1
+    )
+    with CaptureQueriesContext(connection) as queries:
+        result = segment_estimate(app=sampled, definition=SPEND_OVER_10)
+    reads = [q for q in queries if EstimateSample._meta.db_table in q["sql"]]
+    assert result.sample == 300  # read to the end of the table
+    assert len(reads) == 3  # 100, then 200, then 300
