@@ -17,11 +17,34 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from customers.selectors import partner_membership_current
+from customers.models import PartnerMembership
+from customers.selectors import partner_membership_list
 
 SESSION_KEY = "current_partner_id"
 # What a viewer who tries to change something reads (403).
 VIEWER_REFUSAL = gettext_lazy("Viewers cannot change customer groups.")
+
+
+def request_memberships(request: HttpRequest) -> list[PartnerMembership]:
+    """The signed-in user's partner memberships, read once per request: the
+    scope and the frame's partner switcher share them."""
+    if not hasattr(request, "_partner_memberships"):
+        user = request.user
+        request._partner_memberships = (
+            list(partner_membership_list(user=user)) if user.is_authenticated else []
+        )
+    return request._partner_memberships
+
+
+def request_membership_current(request: HttpRequest) -> PartnerMembership | None:
+    """The membership for the partner chosen in the session, else the user's
+    first one (by partner name), else None."""
+    memberships = request_memberships(request)
+    chosen = request.session.get(SESSION_KEY)
+    for membership in memberships:
+        if membership.partner_id == chosen:
+            return membership
+    return memberships[0] if memberships else None
 
 
 def partner_view(*, editor: bool = False, refusal: str = VIEWER_REFUSAL) -> Callable:
@@ -37,9 +60,7 @@ def partner_view(*, editor: bool = False, refusal: str = VIEWER_REFUSAL) -> Call
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            membership = partner_membership_current(
-                user=request.user, partner_id=request.session.get(SESSION_KEY)
-            )
+            membership = request_membership_current(request)
             if membership is None:
                 return render(request, "customers/no_partner.html", status=403)
             request.membership = membership

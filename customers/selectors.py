@@ -14,20 +14,6 @@ def partner_membership_list(*, user: AbstractBaseUser) -> QuerySet[PartnerMember
     return PartnerMembership.objects.filter(user=user).select_related("partner")
 
 
-def partner_membership_current(
-    *, user: AbstractBaseUser, partner_id: int | None
-) -> PartnerMembership | None:
-    """The membership for the chosen partner, else the user's first one."""
-    if not user.is_authenticated:
-        return None
-    memberships = partner_membership_list(user=user)
-    if partner_id is not None:
-        chosen = memberships.filter(partner_id=partner_id).first()
-        if chosen is not None:
-            return chosen
-    return memberships.first()
-
-
 def app_get_by_store_product_id(*, store_product_id: str) -> App:
     """Raise ``App.DoesNotExist`` when no app has that Store product ID."""
     return App.objects.select_related("partner").get(
