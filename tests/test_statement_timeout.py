@@ -36,13 +36,13 @@ def _database_url() -> str:
     )
 
 
-def _show_statement_timeout(setup: str, **env: str) -> str:
-    """SHOW statement_timeout in a fresh process after ``setup`` ran."""
+def _show_statement_timeout(setup: str, setting="statement_timeout", **env) -> str:
+    """SHOW ``setting`` in a fresh process after ``setup`` ran."""
     code = (
         f"{setup}\n"
         "from django.db import connection\n"
         "with connection.cursor() as cursor:\n"
-        "    cursor.execute('SHOW statement_timeout')\n"
+        f"    cursor.execute('SHOW {setting}')\n"
         "    print(cursor.fetchone()[0])\n"
     )
     result = subprocess.run(
@@ -76,6 +76,20 @@ def test_web_processes_run_every_statement_under_the_web_timeout():
             "import config.asgi", DATABASE_WEB_STATEMENT_TIMEOUT="4"
         )
         == "4s"
+    )
+
+
+@needs_postgresql
+@pytest.mark.django_db
+def test_web_processes_never_jit_compile_alongside_their_timeout():
+    """JIT cost a third of a live estimate; the timeout's startup option and
+    this one add up instead of replacing each other."""
+    assert _show_statement_timeout("import config.wsgi", setting="jit") == "off"
+    assert (
+        _show_statement_timeout(
+            "import config.wsgi", DATABASE_WEB_STATEMENT_TIMEOUT="3"
+        )
+        == "3s"
     )
 
 
