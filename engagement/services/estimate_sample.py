@@ -98,7 +98,8 @@ def estimate_sample_build(*, app_id: int, today: dt.date | None = None) -> int |
     that finds it taken (a count stored meanwhile waits for nothing): its
     available customers are counted, the cutoff chosen from that count, and
     the rows replaced in one statement through the ``(app, sample_key)``
-    index, in key order (a key range is then adjacent rows). An announced
+    index, in key order (a key range is then adjacent rows), then the table
+    vacuumed (PostgreSQL, outside a caller's transaction). An announced
     change waits for the lock and raises the version after the build, which
     leaves the sample stale, as it should.
     """
@@ -125,6 +126,13 @@ def estimate_sample_build(*, app_id: int, today: dt.date | None = None) -> int |
             sample_version=row["customers_version"],
             sample_built_on=today,
         )
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # The rows replaced are dead until vacuumed, and the next estimates
+        # would step over them (3 dead rows a live one after two builds:
+        # 12 ms a read instead of 5). Not in a caller's transaction, where
+        # VACUUM cannot run: a test's, say.
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {EstimateSample._meta.db_table}")
     logger.info("estimate_sample_built app=%s rows=%s", app_id, rows)
     return rows
 

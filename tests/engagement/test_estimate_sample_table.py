@@ -167,3 +167,18 @@ def test_an_erased_person_leaves_the_table(sampled_app):
     email = Customer.objects.get(pk=row.customer_id).email
     person_erase(email=email, requested_by="ticket 42")
     assert not EstimateSample.objects.filter(customer_id=row.customer_id).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_build_outside_a_transaction_vacuums_the_replaced_rows(settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM is PostgreSQL's")
+    settings.ESTIMATE_EXACT_MAX_ROWS = 100
+    settings.ESTIMATE_SAMPLE_MAX_SIZE = 500
+    app = demo_data_seed(customers=1_000, apps=1, seed=5, today=TODAY).apps[0]
+    with CaptureQueriesContext(connection) as queries:
+        assert estimate_sample_build(app_id=app.pk, today=TODAY) > 0
+    assert queries[-1]["sql"].startswith("VACUUM (ANALYZE)")
