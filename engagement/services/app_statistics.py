@@ -347,8 +347,8 @@ def segment_estimate_change(
         customers = _sample(app=app, stored=stored)
         matching = _sample_q(definition, today=today)
         # One probe of the membership's primary key per sampled customer
-        # (~2.5 µs): a join would go through the customers' table or hash
-        # all the segment's members.
+        # the definition selects (~2.5 µs): a join would go through the
+        # customers' table or hash all the segment's members.
         member = Q(
             Exists(
                 SegmentMembership.objects.filter(
