@@ -12,12 +12,8 @@ def current_partner(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    # Set by partner_view; looked up only on other pages (a 404, say).
-    current = SimpleLazyObject(
-        lambda: (
-            getattr(request, "membership", None) or request_membership_current(request)
-        )
-    )
+    # The one partner_view chose, from the memberships read once a request.
+    current = SimpleLazyObject(lambda: request_membership_current(request))
     return {
         "partner_memberships": SimpleLazyObject(lambda: request_memberships(request)),
         "current_membership": current,

@@ -207,15 +207,16 @@ def segment_estimate(
     return estimate
 
 
-def _sample(*, app: App, stored: _Stored, below: int | None = None) -> QuerySet:
-    """The app's current sample (``stored.sample_cutoff`` set), with the keys
-    below the cutoff for ``ESTIMATE_SAMPLE_SIZE`` unless ``below`` is given."""
-    if below is None:
-        below = _first_cutoff(stored)
-    return EstimateSample.objects.filter(app_id=app.pk, sample_key__lt=below)
+def _sample(*, app: App, low: int, high: int) -> QuerySet[EstimateSample]:
+    """The rows of the app's current sample whose keys are in [low, high)."""
+    return EstimateSample.objects.filter(
+        app_id=app.pk, sample_key__gte=low, sample_key__lt=high
+    )
 
 
 def _first_cutoff(stored: _Stored) -> int:
+    """The key cutoff of an estimate's first read: about
+    ``ESTIMATE_SAMPLE_SIZE`` customers, within what the table holds."""
     size = settings.ESTIMATE_SAMPLE_SIZE
     cutoff = sample_cutoff(eligible=stored.eligible_count, size=size)
     return min(cutoff, stored.sample_cutoff)
@@ -243,12 +244,8 @@ def _sampled_estimate(
     sample = members = 0
     low, high = 0, _first_cutoff(stored)
     while True:
-        counts = (
-            _sample(app=app, stored=stored, below=high)
-            .filter(sample_key__gte=low)
-            .aggregate(
-                sample=Count("customer"), members=Count("customer", filter=matching)
-            )
+        counts = _sample(app=app, low=low, high=high).aggregate(
+            sample=Count("customer"), members=Count("customer", filter=matching)
         )
         sample += counts["sample"]
         members += counts["members"]
@@ -344,7 +341,7 @@ def segment_estimate_change(
     stored = _stored(app_id=app.pk, today=today)
     sampled = stored.sample_cutoff is not None
     if sampled:
-        customers = _sample(app=app, stored=stored)
+        customers = _sample(app=app, low=0, high=_first_cutoff(stored))
         matching = _sample_q(definition, today=today)
         # One probe of the membership's primary key per sampled customer
         # the definition selects (~2.5 µs): a join would go through the
