@@ -144,6 +144,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {
     "default": env.cache_url("CACHE_URL", default="locmemcache://customer-groups")
 }
+# With a cache every process shares (CACHE_URL at Redis or memcached), a
+# request reads its session from the cache, not the database; a cache private
+# to each process could keep serving a session another one ended.
+_PROCESS_CACHES = ("LocMemCache", "DummyCache")
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db"
+    if CACHES["default"]["BACKEND"].endswith(_PROCESS_CACHES)
+    else "django.contrib.sessions.backends.cached_db"
+)
 
 _PASSWORD_VALIDATION = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
@@ -388,6 +397,9 @@ ESTIMATE_EXACT_MAX_ROWS = env.int("ESTIMATE_EXACT_MAX_ROWS", default=50_000)
 ESTIMATE_SAMPLE_SIZE = env.int("ESTIMATE_SAMPLE_SIZE", default=20_000)
 # The most an estimate reads: a 5% margin at 1% of the app takes ~152,000.
 ESTIMATE_SAMPLE_MAX_SIZE = env.int("ESTIMATE_SAMPLE_MAX_SIZE", default=160_000)
+# How long a sampled estimate is kept (in the cache, under its sample's
+# version and the definition): a recompute or a new sample changes the key.
+ESTIMATE_CACHE_SECONDS = env.int("ESTIMATE_CACHE_SECONDS", default=600)
 
 # What follows a change of customer data, and the demo groups: customers calls
 # these by dotted path (customers/hooks.py), so it never imports engagement.

@@ -20,17 +20,29 @@ its transaction for seconds, and must not hold the row's lock so long.
 
 An app above ``ESTIMATE_EXACT_MAX_ROWS`` available customers is estimated
 from its sample table (engagement.services.estimate_sample) when it is
-current: the count scales the sample up.
+current: the count scales the sample up. A sample is current for the day and
+the customer data it was built from, and so is the count it scales to (taken
+with it, or since): the sample ages no faster than that count would, and an
+estimate never falls back to counting a million customers because ten
+minutes passed. A sampled estimate is a function of
+the sample (its version), the stored count, the day and the definition, and
+a change preview of the segment's applied version too: it is kept in the
+cache under those for ``ESTIMATE_CACHE_SECONDS``, so the editor's estimate
+of a definition already estimated (every opening of a saved segment's
+editor, a condition put back) reads nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -67,20 +79,18 @@ ELIGIBLE_COUNT_MAX_AGE = dt.timedelta(minutes=10)
 @dataclass(frozen=True)
 class _Stored:
     """The app's stored count if current, and the version to store one under;
-    the cutoff of its sample table if current, and whether to build one."""
+    its sample table if current, with the count it scales to, and whether to
+    build one."""
 
     eligible_count: int | None
     customers_version: int | None  # None: the app has no row yet
     sample_cutoff: int | None = None
+    sample_version: int | None = None
+    # The count a current sample scales to: counted today on the same customer
+    # data (the sample's version), however long ago; only a write that
+    # announces nothing has moved it since, as it may have the sample.
+    population: int | None = None
     sample_wanted: bool = False
-
-
-def _current(row: dict[str, Any], *, today: dt.date) -> bool:
-    return (
-        row["eligible_count"] is not None
-        and row["computed_on"] == today
-        and row["computed_at"] > timezone.now() - ELIGIBLE_COUNT_MAX_AGE
-    )
 
 
 _STORED_FIELDS = ("eligible_count", "computed_on", "computed_at", "sample_cutoff")
@@ -94,14 +104,19 @@ def _stored(*, app_id: int, today: dt.date) -> _Stored:
     )
     if row is None:
         return _Stored(eligible_count=None, customers_version=None)
-    if not _current(row, today=today):
-        return _Stored(eligible_count=None, customers_version=row["customers_version"])
-    sample_current = estimate_sample_current(row, today=today)
+    counted_today = row["eligible_count"] is not None and row["computed_on"] == today
+    current = counted_today and (
+        row["computed_at"] > timezone.now() - ELIGIBLE_COUNT_MAX_AGE
+    )
+    sample_current = counted_today and estimate_sample_current(row, today=today)
     return _Stored(
-        eligible_count=row["eligible_count"],
+        eligible_count=row["eligible_count"] if current else None,
         customers_version=row["customers_version"],
         sample_cutoff=row["sample_cutoff"] if sample_current else None,
-        sample_wanted=not sample_current
+        sample_version=row["sample_version"] if sample_current else None,
+        population=row["eligible_count"] if sample_current else None,
+        sample_wanted=current
+        and not sample_current
         and sample_table_cutoff(eligible=row["eligible_count"]) is not None,
     )
 
@@ -192,8 +207,12 @@ def segment_estimate(
     today = today or rules.evaluation_date()
     stored = _stored(app_id=app.pk, today=today)
     if stored.sample_cutoff is not None:
-        return _sampled_estimate(
-            app=app, definition=definition, today=today, stored=stored
+        return cache.get_or_set(
+            _sampled_key(app=app, definition=definition, today=today, stored=stored),
+            lambda: _sampled_estimate(
+                app=app, definition=definition, today=today, stored=stored
+            ),
+            timeout=settings.ESTIMATE_CACHE_SECONDS,
         )
     if stored.sample_wanted:
         estimate_sample_request(app_id=app.pk, today=today)
@@ -207,6 +226,32 @@ def segment_estimate(
     return estimate
 
 
+def _sampled_key(
+    *,
+    app: App,
+    definition: dict[str, Any],
+    today: dt.date,
+    stored: _Stored,
+    segment: Segment | None = None,
+) -> str:
+    """The cache key of a sampled estimate: everything its answer depends on.
+
+    The sample's version and the stored count it scales to, the day (ages,
+    relative dates), the sizes read and the definition; for a change preview,
+    the segment's applied version (each recompute raises it) and stored count.
+    """
+    canonical = json.dumps(definition, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    key = (
+        f"estimate:{app.pk}:{stored.sample_version}:{stored.sample_cutoff}:"
+        f"{stored.population}:{today.isoformat()}:"
+        f"{settings.ESTIMATE_SAMPLE_SIZE}:{digest}"
+    )
+    if segment is not None:
+        key += f":{segment.pk}:{segment.version}:{segment.member_count}"
+    return key
+
+
 def _sample(*, app: App, low: int, high: int) -> QuerySet[EstimateSample]:
     """The rows of the app's current sample whose keys are in [low, high)."""
     return EstimateSample.objects.filter(
@@ -218,7 +263,7 @@ def _first_cutoff(stored: _Stored) -> int:
     """The key cutoff of an estimate's first read: about
     ``ESTIMATE_SAMPLE_SIZE`` customers, within what the table holds."""
     size = settings.ESTIMATE_SAMPLE_SIZE
-    cutoff = sample_cutoff(eligible=stored.eligible_count, size=size)
+    cutoff = sample_cutoff(eligible=stored.population, size=size)
     return min(cutoff, stored.sample_cutoff)
 
 
@@ -239,7 +284,7 @@ def _sampled_estimate(
     statement counting the sampled customers and those the definition
     selects.
     """
-    population = stored.eligible_count
+    population = stored.population
     matching = _sample_q(definition, today=today)
     sample = members = 0
     low, high = 0, _first_cutoff(stored)
@@ -339,6 +384,39 @@ def segment_estimate_change(
     """
     today = today or rules.evaluation_date()
     stored = _stored(app_id=app.pk, today=today)
+    if stored.sample_cutoff is not None:
+        return cache.get_or_set(
+            _sampled_key(
+                app=app,
+                definition=definition,
+                today=today,
+                stored=stored,
+                segment=segment,
+            ),
+            lambda: _change_counted(
+                app=app,
+                definition=definition,
+                segment=segment,
+                today=today,
+                stored=stored,
+            ),
+            timeout=settings.ESTIMATE_CACHE_SECONDS,
+        )
+    return _change_counted(
+        app=app, definition=definition, segment=segment, today=today, stored=stored
+    )
+
+
+def _change_counted(
+    *,
+    app: App,
+    definition: dict[str, Any],
+    segment: Segment,
+    today: dt.date,
+    stored: _Stored,
+) -> EstimateChange:
+    """Count ``segment_estimate_change``'s numbers, over the app's sample if
+    current, else over its customers."""
     sampled = stored.sample_cutoff is not None
     if sampled:
         customers = _sample(app=app, low=0, high=_first_cutoff(stored))
@@ -375,7 +453,7 @@ def segment_estimate_change(
         # row) rather than counting up to a million rows again.
         return _sampled_change(
             counts=counts,
-            eligible=stored.eligible_count,
+            eligible=stored.population,
             current=segment.member_count or 0,
         )
     current = SegmentMembership.objects.filter(segment_id=segment.pk).count()

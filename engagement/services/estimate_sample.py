@@ -26,6 +26,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.utils import timezone
 
 from engagement import rules
 from engagement.models import AppStatistics, EstimateSample
@@ -98,7 +99,8 @@ def estimate_sample_build(*, app_id: int, today: dt.date | None = None) -> int |
     that finds it taken (a count stored meanwhile waits for nothing): its
     available customers are counted, the cutoff chosen from that count, and
     the rows replaced in one statement through the ``(app, sample_key)``
-    index, in key order (a key range is then adjacent rows), then the table
+    index, in key order (a key range is then adjacent rows), and the count
+    stored with them (the one the sample's estimates scale to), then the table
     vacuumed (PostgreSQL, outside a caller's transaction). An announced
     change waits for the lock and raises the version after the build, which
     leaves the sample stale, as it should.
@@ -116,15 +118,18 @@ def estimate_sample_build(*, app_id: int, today: dt.date | None = None) -> int |
         )
         if row is None or estimate_sample_current(row, today=today):
             return None
-        cutoff = sample_table_cutoff(
-            eligible=rules.eligible_queryset(app=app_id, today=today).count()
-        )
+        eligible = rules.eligible_queryset(app=app_id, today=today).count()
+        cutoff = sample_table_cutoff(eligible=eligible)
         EstimateSample.objects.filter(app_id=app_id).delete()
         rows = 0 if cutoff is None else _copy(app_id=app_id, today=today, below=cutoff)
         AppStatistics.objects.filter(app_id=app_id).update(
             sample_cutoff=cutoff,
             sample_version=row["customers_version"],
             sample_built_on=today,
+            # The count the sample scales to, taken with it.
+            eligible_count=eligible,
+            computed_on=today,
+            computed_at=timezone.now(),
         )
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         # The rows replaced are dead until vacuumed, and the next estimates

@@ -293,3 +293,97 @@ def test_reading_on_always_progresses_and_stops(
     reads = [q for q in queries if EstimateSample._meta.db_table in q["sql"]]
     assert result.sample == 300  # read to the end of the table
     assert len(reads) == 3  # 100, then 200, then 300
+
+
+# Estimates kept in the cache -------------------------------------------------
+
+
+def sample_reads(queries) -> int:
+    return sum(EstimateSample._meta.db_table in query["sql"] for query in queries)
+
+
+@pytest.mark.django_db
+def test_an_estimate_made_before_reads_the_sample_no_more(editor_client, sampled):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first, _text, _html = estimate(editor_client, sampled, [SPEND_ROW])
+    with CaptureQueriesContext(connection) as queries:
+        again, _text, _html = estimate(editor_client, sampled, [SPEND_ROW])
+    assert again == first == "about 200 ± 23"
+    assert sample_reads(queries) == 0
+
+
+@pytest.mark.django_db
+def test_a_recompute_or_a_new_sample_is_counted_again(
+    editor_client, sampled, partner, editor, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    segment = segment_create(
+        partner=partner,
+        app=sampled,
+        name="Spenders",
+        definition=SPEND_OVER_10,
+        user=editor,
+    )
+
+    def recompute() -> None:
+        version = membership.segment_request_recompute(
+            segment=segment, trigger="save", enqueue=False
+        )
+        membership.segment_recompute(segment_id=segment.pk, version=version)
+
+    def reads(**kwargs) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            estimate(editor_client, sampled, [SPEND_ROW], **kwargs)
+        return sample_reads(queries)
+
+    recompute()
+    assert (reads(segment=segment.pk), reads(segment=segment.pk)) == (1, 0)
+    recompute()  # the membership the preview probes may have changed
+    assert reads(segment=segment.pk) == 1
+    assert reads() == 1  # the estimate alone is kept apart
+
+    with django_capture_on_commit_callbacks(execute=True):
+        app_statistics_forget(app_ids=[sampled.pk])
+    estimate_sample_build(app_id=sampled.pk)  # a new sample, a new version
+    assert reads() == 1
+
+
+@pytest.mark.django_db
+def test_a_current_sample_estimates_after_its_count_has_aged(editor_client, sampled):
+    """The count the sample scales to lasts as long as the sample: ten
+    minutes later an estimate still reads the sample, not a million rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from engagement.models import AppStatistics
+    from engagement.services.app_statistics import ELIGIBLE_COUNT_MAX_AGE
+
+    AppStatistics.objects.filter(app=sampled).update(
+        computed_at=timezone.now() - 2 * ELIGIBLE_COUNT_MAX_AGE
+    )
+    with CaptureQueriesContext(connection) as queries:
+        members, _text, _html = estimate(editor_client, sampled, [SPEND_ROW])
+    assert members == "about 200 ± 23"
+    assert sample_reads(queries) == 1
+    assert not [q for q in queries if AppCustomer._meta.db_table in q["sql"]]
+    # The count itself is no longer current for what counts exactly.
+    assert (
+        app_statistics_eligible_count(app_id=sampled.pk, today=rules.evaluation_date())
+        == 300
+    )
+
+
+@pytest.mark.django_db
+def test_a_sample_is_built_with_the_count_it_scales_to(sampled):
+    from engagement.models import AppStatistics
+
+    app_statistics_forget(app_ids=[sampled.pk])
+    estimate_sample_build(app_id=sampled.pk)
+    row = AppStatistics.objects.get(app=sampled)
+    assert (row.eligible_count, row.computed_on) == (300, rules.evaluation_date())
+    assert row.sample_version == row.customers_version
