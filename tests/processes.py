@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Variables the project reads that a developer's shell may have set.
-PROJECT_VARIABLES = {"EMAIL_URL", "DEFAULT_FROM_EMAIL", "REDIS_URL"}
+PROJECT_VARIABLES = {"EMAIL_URL", "DEFAULT_FROM_EMAIL", "REDIS_URL", "CACHE_URL"}
 
 
 def run_project(args: list[str], **env: str) -> subprocess.CompletedProcess:

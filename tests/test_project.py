@@ -110,3 +110,15 @@ def test_development_prints_e_mail_and_production_reads_email_url():
         "EMAIL_USE_TLS": True,
         "DEFAULT_FROM_EMAIL": "Dashboard <dashboard@partner.example>",
     }
+
+
+def test_sessions_are_read_from_a_shared_cache_only():
+    """A cache of each process's own could keep serving a session another
+    process ended (signed out): sessions are read from the cache only when
+    CACHE_URL names one every process shares."""
+    engine = "SESSION_ENGINE"
+    assert settings_values(engine)[engine].endswith("backends.db")
+    shared = settings_values(engine, CACHE_URL="redis://127.0.0.1:6379/1")
+    assert shared[engine].endswith("backends.cached_db")
+    local = settings_values(engine, CACHE_URL="locmemcache://")
+    assert local[engine].endswith("backends.db")

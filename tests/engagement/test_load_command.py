@@ -135,3 +135,12 @@ def test_load_interrupted_stops_every_process_it_started(command, tmp_path):
     output = log.read_text()
     assert "interrupted" in output, output
     assert _living_in_groups(set(started.values())) == [], output
+
+
+def test_the_web_workers_share_a_cache_beside_the_broker():
+    from engagement.management.load import cache_url_beside
+
+    assert cache_url_beside("redis://127.0.0.1:6390/0") == "redis://127.0.0.1:6390/1"
+    assert cache_url_beside("redis://:secret@h:6379/15") == "redis://:secret@h:6379/0"
+    assert cache_url_beside("redis://127.0.0.1:6390") == "redis://127.0.0.1:6390/1"
+    assert cache_url_beside("filesystem://") == "locmemcache://load"

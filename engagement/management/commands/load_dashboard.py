@@ -145,6 +145,9 @@ class Command(BaseCommand):
             progress("collectstatic…")
             load.static_files_collect(env=env)
         env["CELERY_BROKER_URL"], broker_kind = load.broker_start(processes=processes)
+        if "CACHE_URL" not in os.environ:
+            # As production: one cache the web workers share (README "Settings").
+            env["CACHE_URL"] = load.cache_url_beside(env["CELERY_BROKER_URL"])
         queue = f"load-{os.getpid()}"
         base_url = load.servers_start(
             processes=processes,

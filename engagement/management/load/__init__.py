@@ -17,6 +17,7 @@ from engagement.management.load.figures import (
 from engagement.management.load.keeper import RecomputeKeeper
 from engagement.management.load.servers import (
     broker_start,
+    cache_url_beside,
     locust_run,
     production_env,
     queue_purge,
@@ -29,6 +30,7 @@ __all__ = [
     "JSON_KEYS",
     "RecomputeKeeper",
     "broker_start",
+    "cache_url_beside",
     "gunicorn_events_count",
     "locust_run",
     "production_env",

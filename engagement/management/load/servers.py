@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from django.conf import settings
@@ -103,6 +104,17 @@ def broker_start(*, processes: Processes) -> tuple[str, str]:
     url = f"redis://{LOOPBACK}:{port}/0"
     processes.wait_until(lambda: _redis_answers(url), name="redis", process=server)
     return url, f"a private redis-server on port {port}"
+
+
+def cache_url_beside(broker_url: str) -> str:
+    """The cache the web workers share: the broker's Redis, in the next
+    database (a cache is cleared by flushing its database, never the
+    broker's); a local-memory cache without Redis."""
+    parts = urlsplit(broker_url)
+    if parts.scheme not in ("redis", "rediss"):
+        return "locmemcache://load"
+    database = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(database + 1) % 16}"))
 
 
 def servers_start(
