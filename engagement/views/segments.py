@@ -3,13 +3,21 @@ page, live estimate, refresh, delete and definition export."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
@@ -22,7 +30,7 @@ from engagement.charts import history_chart
 from engagement.forms import service_errors_attach
 from engagement.forms.segment_editor import SegmentEditor
 from engagement.forms.segment_rows import action_parse
-from engagement.models import Segment, SegmentTemplate
+from engagement.models import Segment, SegmentRun, SegmentTemplate
 from engagement.selectors.group_names import customer_group_name_free
 from engagement.selectors.segments import (
     segment_history_runs,
@@ -38,6 +46,10 @@ from engagement.services import segments as services
 from engagement.services.app_statistics import (
     segment_estimate as estimate_segment,
 )
+
+# A drawn chart or table lasts as long as the computations it shows; a day
+# bounds what an edit its key does not see (a run's start time) could leave.
+DRAWN_SECONDS = 24 * 3600
 
 
 def _get_segment(request: HttpRequest, pk: int) -> Segment:
@@ -289,12 +301,13 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The segment page: definition, then one live region (statistics, status,
     uses, chart, computations) that polls while a computation is awaited and
     is swapped whole, so its parts never disagree. A bounded number of
-    queries; a poll that would show the same answers 204 after two."""
+    queries; a poll that would show the same answers 204 after two. The
+    chart and the computations table are drawn once per set of runs
+    (``_drawn``)."""
     segment = _get_segment_awaited(request, pk)
     runs = list(segment_run_list(segment=segment))
     context = {
         "segment": segment,
-        "runs": runs,
         "awaited": segment.awaited,
         "live_state": segment_page_state(segment=segment, runs=runs),
     }
@@ -303,14 +316,55 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponse(status=204)  # nothing changed: nothing to swap or ask
     context.update(
         definition=stored_definition_read(definition=segment.definition),
-        history=history_chart(
-            runs=segment_history_runs(segment=segment),
-            min_size=settings.SEGMENT_MIN_SIZE,
-        ),
+        history_drawn=_history_drawn(segment=segment),
+        runs_drawn=_runs_drawn(segment=segment, runs=runs),
         uses=customer_group_use_list(group=segment),
     )
     template = "_live.html" if poll else "detail.html"
     return render(request, f"engagement/segments/{template}", context)
+
+
+def _drawn(
+    *, template: str, segment: Segment, shown: str, context: Callable[[], dict]
+) -> str:
+    """``template`` rendered with ``context()``, once per ``shown`` (what of
+    the segment's rows it shows) in each language and time zone: the segment
+    page and its polls read it from the cache until a computation starts or
+    ends (with the daily run: all day)."""
+    digest = hashlib.sha256(shown.encode()).hexdigest()
+    zone, floor = timezone.get_current_timezone_name(), settings.SEGMENT_MIN_SIZE
+    key = f"{template}:{segment.pk}:{get_language()}:{zone}:{floor}:{digest}"
+    drawn = cache.get_or_set(
+        key, lambda: render_to_string(template, context()), timeout=DRAWN_SECONDS
+    )
+    return mark_safe(drawn)  # the template's own output, escaped by it
+
+
+def _history_drawn(*, segment: Segment) -> str:
+    """The members-over-time chart of the segment's successful computations."""
+    runs = segment_history_runs(segment=segment)
+    return _drawn(
+        template="engagement/segments/_history_chart.html",
+        segment=segment,
+        shown=";".join(f"{run.pk}:{run.member_count}" for run in runs),
+        context=lambda: {
+            "history": history_chart(runs=runs, min_size=settings.SEGMENT_MIN_SIZE)
+        },
+    )
+
+
+def _runs_drawn(*, segment: Segment, runs: list[SegmentRun]) -> str:
+    """The table of the segment's latest computations (``runs``)."""
+    return _drawn(
+        template="engagement/segments/_runs.html",
+        segment=segment,
+        shown=";".join(
+            f"{run.pk}:{run.trigger}:{run.finished_at}:{run.member_count}:"
+            f"{run.joined}:{run.left}:{bool(run.error)}"
+            for run in runs
+        ),
+        context=lambda: {"runs": runs, "min_size": settings.SEGMENT_MIN_SIZE},
+    )
 
 
 @partner_view()
