@@ -5,6 +5,7 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from customers.choices import ReadWholeModelChoiceField
 from customers.models import App
 from engagement.models import CustomerGroup, GroupKind, SegmentStatus
 
@@ -33,6 +34,10 @@ class GroupOrdering(django_filters.OrderingFilter):
         return qs.order_by(*ordering, Lower("name"), "pk")
 
 
+class AppFilter(django_filters.ModelChoiceFilter):
+    field_class = ReadWholeModelChoiceField
+
+
 class CustomerGroupFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search by name"), field_name="name", lookup_expr="icontains"
@@ -40,7 +45,7 @@ class CustomerGroupFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         label=_("Kind"), choices=GroupKind.choices, empty_label=_("All kinds")
     )
-    app = django_filters.ModelChoiceFilter(
+    app = AppFilter(
         label=_("App"),
         field_name="segment__app",
         queryset=App.objects.none(),

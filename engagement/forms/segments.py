@@ -19,6 +19,7 @@ from django.forms import BoundField
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from customers.choices import ReadWholeModelChoiceField
 from customers.models import App, Partner
 from customers.names import name_clean
 from customers.numbers import NumberError, decimal_from_text, int_from_text
@@ -47,7 +48,7 @@ MAX_ROWS = rules.MAX_BLOCKS * rules.MAX_CONDITIONS
 
 class SegmentForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Group name"), max_length=100)
-    app = forms.ModelChoiceField(
+    app = ReadWholeModelChoiceField(
         label=gettext_lazy("Include customers from this app"),
         queryset=App.objects.none(),
         empty_label=gettext_lazy("Choose an app"),
@@ -60,7 +61,7 @@ class SegmentForm(forms.Form):
         field.queryset = App.objects.for_partner(partner).order_by("name")
         # With several apps the partner chooses (a copied template was saved
         # into whichever app sorted first); with one there is nothing to choose.
-        apps = list(field.queryset[:2])
+        apps = field.queryset  # read once here; the choices list it again
         if len(apps) == 1:
             field.empty_label = None
             self.initial.setdefault("app", apps[0].pk)

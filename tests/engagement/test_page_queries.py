@@ -301,3 +301,24 @@ def test_the_first_page_is_sorted_as_the_next_ones(editor_client, partner, app):
         html = editor_client.get(GROUPS + query).content.decode()
         shown = [html.index(f">{name}</a>") for name in ("apple", "Banana", "cherry")]
         assert shown == sorted(shown), query
+
+
+def test_the_pages_read_their_choices_in_one_statement(
+    editor_client, groups, monkeypatch
+):
+    """The apps to choose from (the groups filter, the editor) are read
+    whole: Django's choices stream a queryset, which on PostgreSQL declares a
+    server-side cursor, three statements for a few rows."""
+    segment, _ = groups(20)
+    streamed = []
+    chunked_cursor = connection.chunked_cursor
+    monkeypatch.setattr(
+        connection, "chunked_cursor", lambda: streamed.append(1) or chunked_cursor()
+    )
+    for url in [
+        GROUPS,
+        reverse("engagement:segment_create"),
+        reverse("engagement:segment_edit", args=[segment.pk]),
+    ]:
+        assert editor_client.get(url).status_code == 200
+    assert streamed == []
