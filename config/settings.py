@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "customers",
     "engagement",
     "targeting",
+    "notifications",
 ]
 
 MIDDLEWARE = [

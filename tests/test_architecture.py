@@ -12,8 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # The apps above customers, and above engagement (api is to come).
-ABOVE_CUSTOMERS = ("engagement", "targeting", "api")
-ABOVE_ENGAGEMENT = ("targeting", "api")
+ABOVE_CUSTOMERS = ("engagement", "targeting", "notifications", "api")
+ABOVE_ENGAGEMENT = ("targeting", "notifications", "api")
 
 
 def _imported_modules(path: Path) -> list[tuple[int, str]]:
