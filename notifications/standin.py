@@ -61,6 +61,7 @@ import re
 import secrets
 import socket
 import socketserver
+import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -174,12 +175,18 @@ class _Server(ThreadingHTTPServer):
         self.log = log
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        self.stopping = threading.Event()  # cuts a slow answer short
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
         # HTTPServer's would look the host's name up in the DNS: no need.
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = self.server_address[:2]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (a timeout, a stop) is no error of ours.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         """End the keep-alive connections, so that their threads end too."""
@@ -382,7 +389,7 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             )
         if delay:
-            time.sleep(delay / 1000)
+            self.server.stopping.wait(delay / 1000)
         if status == 200:
             headers = [
                 ("X-WNS-Status", "received"),
@@ -445,6 +452,9 @@ class WnsStandin:
         self._state = _State(max_posts)
         self._server = _Server((host, port), self._state, log)
         self._thread: threading.Thread | None = None
+        self._serving_lock = threading.Lock()
+        self._serving = False
+        self._stopped = False
 
     # Life -----------------------------------------------------------------
 
@@ -452,8 +462,7 @@ class WnsStandin:
         """Serve in a background (daemon) thread; return self."""
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
+                target=self.serve_forever,
                 name=f"wns-standin-{self.port}",
                 daemon=True,
             )
@@ -462,11 +471,22 @@ class WnsStandin:
 
     def serve_forever(self) -> None:
         """Serve in this thread until ``stop()`` is called from another."""
+        with self._serving_lock:
+            if self._stopped:
+                return
+            self._serving = True
         self._server.serve_forever(poll_interval=0.05)
 
     def stop(self) -> None:
         """Stop serving, end the open connections, free the port."""
-        self._server.shutdown()
+        with self._serving_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            serving = self._serving
+        self._server.stopping.set()
+        if serving:  # shutdown() waits for serve_forever(): only if it runs
+            self._server.shutdown()
         self._server.close_connections()
         self._server.server_close()
         if self._thread is not None:

@@ -1,0 +1,3 @@
+"""Fixtures of the notifications tests."""
+
+from tests.notifications.standin import wns_standin  # noqa: F401
