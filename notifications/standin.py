@@ -364,17 +364,12 @@ class _Handler(BaseHTTPRequestHandler):
                     status = 200
                 state.answered[channel] += 1
             if status == 200:
+                key = (channel, hashlib.blake2b(body, digest_size=16).digest())
                 if channel in state.delivered:
                     state.duplicates += 1
-                    key = (channel, hashlib.blake2b(body, digest_size=16).digest())
-                    if key in state.delivered_bodies:
-                        state.duplicate_bodies += 1
-                    state.delivered_bodies.add(key)
-                else:
-                    state.delivered.add(channel)
-                    state.delivered_bodies.add(
-                        (channel, hashlib.blake2b(body, digest_size=16).digest())
-                    )
+                    state.duplicate_bodies += key in state.delivered_bodies
+                state.delivered.add(channel)
+                state.delivered_bodies.add(key)
             state.post_count += 1
             state.channels.add(channel)
             state.posts.append(
