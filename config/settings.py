@@ -7,6 +7,7 @@ Production sets ``DATABASE_URL``, ``CELERY_BROKER_URL`` (or ``REDIS_URL``),
 Every variable is listed in ``.env.example``.
 """
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 
@@ -383,6 +384,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # A line per request would be a line per toast posted to WNS.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 
@@ -401,6 +405,46 @@ ESTIMATE_SAMPLE_MAX_SIZE = env.int("ESTIMATE_SAMPLE_MAX_SIZE", default=160_000)
 # How long a sampled estimate is kept (in the cache, under its sample's
 # version and the definition): a recompute or a new sample changes the key.
 ESTIMATE_CACHE_SECONDS = env.int("ESTIMATE_CACHE_SECONDS", default=600)
+
+# Push notifications (README "Notifications"). WNS's OAuth token endpoint:
+# production's by default, the local stand-in (manage.py wns_standin, which
+# make run starts) in development.
+WNS_TOKEN_URL = env.str(
+    "WNS_TOKEN_URL",
+    default="http://127.0.0.1:8600/accounts/token"
+    if DEBUG
+    else "https://login.live.com/accesstoken.srf",
+)
+# Where seed_demo points the demo customers' channels (the stand-in).
+WNS_STANDIN_URL = env.str("WNS_STANDIN_URL", default="http://127.0.0.1:8600")
+# Channels a delivery task takes, and how many it claims before posting them
+# (what a worker killed mid-batch leaves unknown: never posted again).
+NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=500)
+NOTIFICATION_CLAIM_SIZE = env.int("NOTIFICATION_CLAIM_SIZE", default=50)
+# Posts WNS answered 406 or 5xx (or no answer) are tried again, this many
+# times in all, with a backoff doubling from NOTIFICATION_RETRY_SECONDS.
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+NOTIFICATION_RETRY_SECONDS = env.int("NOTIFICATION_RETRY_SECONDS", default=30)
+# A delivery claimed this long ago whose worker never settled it (killed
+# mid-post) is settled as failed, unknown: it is never posted again.
+NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env.int(
+    "NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=600
+)
+# Keys of secrets stored encrypted (an app's WNS client secret): Fernet keys,
+# comma separated, the first encrypts, all decrypt (rotation). Unset: one key
+# derived from DJANGO_SECRET_KEY.
+SECRETS_ENCRYPTION_KEYS = env.list("SECRETS_ENCRYPTION_KEYS", default=[])
+for _key in SECRETS_ENCRYPTION_KEYS:
+    try:
+        _fernet_key_checked = base64.urlsafe_b64decode(_key.encode())
+    except ValueError:
+        _fernet_key_checked = b""
+    if len(_fernet_key_checked) != 32:
+        raise ImproperlyConfigured(
+            "SECRETS_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64-encoded "
+            'bytes each, e.g. from python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"), comma separated.'
+        )
 
 # What follows a change of customer data, and the demo groups: customers calls
 # these by dotted path (customers/hooks.py), so it never imports engagement.

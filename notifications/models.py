@@ -254,6 +254,9 @@ class Delivery(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     not_before = models.DateTimeField(null=True, blank=True)
+    # The claim that moved it from pending (one per claiming statement): a
+    # worker posts only the rows its own claim took.
+    claim = models.UUIDField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.PositiveSmallIntegerField(_("WNS status"), null=True, blank=True)
