@@ -118,8 +118,11 @@ def require_postgresql() -> None:
         pytest.skip("a worker process shares the test database: needs PostgreSQL")
 
 
-def start_worker(*, broker_url: str, min_size: int, log: Path) -> subprocess.Popen:
-    """Start a solo-pool worker on ``broker_url`` and the test database.
+def start_worker(
+    *, broker_url: str, min_size: int, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """Start a solo-pool worker on ``broker_url`` and the test database, with
+    ``env`` over its environment.
 
     Its output goes to ``log`` (a pipe nobody reads would fill and stop it).
     """
@@ -129,6 +132,7 @@ def start_worker(*, broker_url: str, min_size: int, log: Path) -> subprocess.Pop
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": broker_url,
         "SEGMENT_MIN_SIZE": str(min_size),
+        **(env or {}),
     }
     with log.open("ab") as output:
         return subprocess.Popen(

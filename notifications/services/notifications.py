@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import App
 from engagement.models import CustomerGroup, GroupKind, Segment
+from notifications import wns
 from notifications.models import AudienceKind, Notification, NotificationStatus
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,20 @@ def _times_check(values: dict[str, Any], *, now: dt.datetime) -> None:
         )
 
 
+def _toast_check(values: dict[str, Any]) -> None:
+    """The toast WNS would get: characters XML can carry, within 5 KB."""
+    try:
+        wns.toast_xml(
+            title=values.get("title") or "",
+            text=values.get("text") or "",
+            launch=values.get("launch") or "",
+        )
+    except ValueError as error:
+        raise ValidationError(
+            _("The toast cannot be sent as written: %(why)s.") % {"why": error}
+        ) from error
+
+
 def notification_save_draft(
     *,
     app: App,
@@ -91,6 +106,7 @@ def notification_save_draft(
     now = now or timezone.now()
     _group_check(app=app, audience=values["audience"], group=values.get("group"))
     _times_check(values, now=now)
+    _toast_check(values)
     with transaction.atomic():
         if notification is None:
             notification = Notification(app=app, created_by=user)
