@@ -130,20 +130,25 @@ def notification_save_draft(
 
 
 def notification_recent(
-    *, app: App, now: dt.datetime | None = None, exclude: int | None = None
+    *,
+    app: App,
+    at: dt.datetime | None = None,
+    exclude: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Notification | None:
-    """Another notification of the app sent, sending or due within 30
-    minutes of now: sending one more asks the partner to confirm."""
+    """Another notification of the app started, or due to start, within 30
+    minutes of ``at`` (default: now): sending one more then asks the
+    partner to confirm."""
     now = now or timezone.now()
-    around = (
-        Q(started_at__gte=now - RECENT)
-        | Q(status=NotificationStatus.SENDING)
-        | Q(
-            status=NotificationStatus.SCHEDULED,
-            send_at__lte=now + RECENT,
-        )
-        | Q(status=NotificationStatus.SCHEDULED, send_at__isnull=True)
+    at = at or now
+    window = (at - RECENT, at + RECENT)
+    around = Q(started_at__range=window) | Q(
+        status=NotificationStatus.SCHEDULED, send_at__range=window
     )
+    if at <= now + RECENT:  # what is sending, or due now, is around it too
+        around |= Q(status=NotificationStatus.SENDING) | Q(
+            status=NotificationStatus.SCHEDULED, send_at__isnull=True
+        )
     return (
         Notification.objects.filter(app=app)
         .exclude(status__in=[NotificationStatus.DRAFT, NotificationStatus.CANCELLED])
@@ -208,8 +213,9 @@ def notification_schedule(
         if not confirmed:
             recent = notification_recent(
                 app=notification.app,
-                now=notification.send_at or now,
+                at=notification.send_at,
                 exclude=notification.pk,
+                now=now,
             )
             if recent is not None:
                 raise ConfirmationNeeded(recent)
