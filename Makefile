@@ -27,7 +27,8 @@ run: install
 	@echo "  Sign in as demo / demo-password (editor), viewer / demo-password,"
 	@echo "  other / demo-password (another partner); support / demo-password"
 	@echo "  for the support admin at http://127.0.0.1:$(PORT)/admin/"
-	@echo "  Web server, Celery worker and Celery beat start below; Ctrl-C stops all three."
+	@echo "  Web server, Celery worker, Celery beat and the local WNS stand-in"
+	@echo "  (push notifications, port 8600) start below; Ctrl-C stops all four."
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.dev start --port $(PORT)
 
