@@ -452,6 +452,7 @@ CUSTOMER_DATA_CHANGED = "engagement.services.customer_data.customer_data_changed
 DEMO_DATA_SEEDED = [
     "engagement.services.demo.demo_groups_seed",
     "targeting.services.demo.demo_targeting_seed",
+    "notifications.services.demo.demo_notifications_seed",
 ]
 
 # Where a customer group is used (its page lists the uses): engagement asks
