@@ -462,4 +462,5 @@ CUSTOMER_GROUP_USES = [
     "targeting.selectors.uses.flight_uses",
     "targeting.selectors.uses.audience_uses",
     "targeting.selectors.uses.offer_uses",
+    "notifications.selectors.notification_uses",
 ]

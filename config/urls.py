@@ -25,5 +25,6 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("engage/", include("engagement.urls")),
     path("engage/", include("targeting.urls")),
+    path("engage/", include("notifications.urls")),
     path("", include("customers.urls")),
 ]

@@ -4,8 +4,8 @@ entry is the current page.
 **Engage** holds Customer groups, Notifications and Targeted offers; then
 each of the current partner's apps has Package flights and Audience. Entries
 are named by URL name only (this module imports nothing of the sections), and
-an entry whose page does not exist yet is left out: Notifications appears
-once a URL named ``targeting:notification_apps`` exists.
+an entry whose URL name does not resolve (its app's URLs are not included)
+is left out.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from customers.selectors import partner_app_list
 ENGAGE = [
     # (URL name, label, URL names of the pages under it)
     ("engagement:customer_groups", _("Customer groups"), ("engagement:",)),
-    ("targeting:notification_apps", _("Notifications"), ("targeting:notification",)),
+    ("notifications:notification_apps", _("Notifications"), ("notifications:",)),
     ("targeting:offer_apps", _("Targeted offers"), ("targeting:offer",)),
 ]
 APP_ENTRIES = [

@@ -1,6 +1,7 @@
-"""The dashboard's frame: left navigation (Engage, then each app's Package
-flights and Audience), the current page marked, titles
-`<page> · <partner> · Partner dashboard`, and the favicon."""
+"""The dashboard's frame: left navigation (Engage: Customer groups,
+Notifications, Targeted offers; then each app's Package flights and
+Audience), the current page marked, titles `<page> · <partner> · Partner
+dashboard`, and the favicon."""
 
 import re
 
@@ -8,6 +9,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
+from customers import navigation
 from targeting.services.flights import flight_create
 from tests.factories import (
     AppFactory,
@@ -19,6 +21,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 GROUPS = reverse("engagement:customer_groups")
+NOTIFICATIONS = reverse("notifications:notification_apps")
 
 
 def nav(html: str) -> str:
@@ -57,6 +60,7 @@ def test_the_navigation_lists_engage_then_each_app_with_flights_and_audience(
     racer, puzzle = apps
     assert links(html) == [
         ("Customer groups", GROUPS, True),
+        ("Notifications", NOTIFICATIONS, False),
         ("Targeted offers", reverse("targeting:offer_apps"), False),
         (
             "Package flights",
@@ -74,14 +78,34 @@ def test_the_navigation_lists_engage_then_each_app_with_flights_and_audience(
     headings = re.findall(r'class="app-nav-heading"[^>]*>([^<]*)<', nav(html))
     assert headings == ["Engage", "Alpine Puzzle", "Contoso Racer"]
     assert "Northwind Notes" not in nav(html)  # another partner's app
-    assert "Notifications" not in nav(html)  # no such page yet
 
 
-def test_notifications_appear_once_their_page_exists(editor_client, settings):
-    settings.ROOT_URLCONF = "tests.frame_urls"
+def test_an_entry_shows_only_once_its_page_exists(editor_client, monkeypatch):
+    monkeypatch.setattr(
+        navigation,
+        "ENGAGE",
+        [*navigation.ENGAGE, ("targeting:api_tokens", "API tokens", ("x:",))],
+    )
     html = editor_client.get(GROUPS).content.decode()
     labels = [label for label, _href, _current in links(html)]
     assert labels[:3] == ["Customer groups", "Notifications", "Targeted offers"]
+    assert "API tokens" not in nav(html)  # no such page
+
+
+def test_the_notification_pages_are_under_notifications(editor_client, app):
+    html = editor_client.get(NOTIFICATIONS).content.decode()
+    assert [(label, href) for label, href, current in links(html) if current] == [
+        ("Notifications", NOTIFICATIONS)
+    ]
+    for name in (
+        "notifications:app_notification_list",
+        "notifications:notification_create",
+        "notifications:app_notification_settings",
+    ):
+        html = editor_client.get(reverse(name, args=[app.pk])).content.decode()
+        assert f'<a class="nav-link active" href="{NOTIFICATIONS}">' in html, name
+        assert html.count('class="nav-link active"') == 1, name
+        assert 'aria-current="page"' not in nav(html), name
 
 
 def test_the_current_page_is_marked_and_its_section_styled_active(
