@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from engagement.services.segments import segment_create
+from notifications.services.notifications import notification_save_draft
 from targeting.services.flights import flight_create
 from tests.factories import known_user_group
 
@@ -53,14 +54,21 @@ def valid_path_values(route: str, name: str, ids: dict[str, int]) -> dict[str, s
     parameters of other routes (the password reset token) get a placeholder.
     """
     owner = next((prefix for prefix in ids if name.startswith(f"{prefix}_")), None)
-    return {
-        parameter: str(ids[owner]) if owner else "x"
-        for parameter in path_parameters(route)
-    }
+    # An app's page named after what it makes ("notifications:notification_
+    # create") takes its namespace's app.
+    app = ids.get(f"{name.partition(':')[0]}:app")
+    values = {}
+    for parameter in path_parameters(route):
+        if parameter == "app_pk" and app:
+            values[parameter] = str(app)
+        else:
+            values[parameter] = str(ids[owner]) if owner else "x"
+    return values
 
 
 def objects_to_walk(*, partner, app, user) -> dict[str, int]:
-    """Create a segment, a known user group and a flight for the path parameters.
+    """Create a segment, a known user group, a flight and a notification
+    draft for the path parameters.
 
     Returns their ids keyed by the prefix of their URL names, as
     ``valid_path_values`` takes them.
@@ -70,11 +78,25 @@ def objects_to_walk(*, partner, app, user) -> dict[str, int]:
     )
     group = known_user_group(partner=partner, emails=["a@mail.example"], user=user)
     flight = flight_create(app=app, name="Beta", groups=[group], version="1.0.0.0")
+    notification = notification_save_draft(
+        app=app,
+        values={
+            "name": "Spring sale",
+            "template_type": "blank",
+            "title": "Spring sale",
+            "text": "Everything at half price.",
+            "audience": "known_user_group",
+            "group": group,
+        },
+        user=user,
+    )
     return {
         "engagement:segment": segment.pk,
         "engagement:known_user_group": group.pk,
         "targeting:app": app.pk,
         "targeting:flight": flight.pk,
+        "notifications:app": app.pk,
+        "notifications:notification": notification.pk,
     }
 
 
