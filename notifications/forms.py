@@ -166,7 +166,7 @@ class NotificationForm(forms.Form):
         ),
     )
     audience = forms.ChoiceField(
-        label=gettext_lazy("Audience"),
+        label=gettext_lazy("Send it to"),
         choices=AudienceKind.choices,
         widget=forms.RadioSelect,
         initial=AudienceKind.ALL,
@@ -190,7 +190,7 @@ class NotificationForm(forms.Form):
         ),
     )
     schedule = forms.ChoiceField(
-        label=gettext_lazy("Schedule"),
+        label=gettext_lazy("When"),
         choices=[
             (NOW, gettext_lazy("Send immediately")),
             (LATER, gettext_lazy("At a date and time (UTC)")),
