@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench bench-estimate load messages screenshots
+.PHONY: install run test lint format bench bench-estimate bench-notify load messages screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ bench: install
 bench-estimate: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py bench_estimate
+
+# Needs DATABASE_URL=postgres://… of a scratch database (the same 1M customers
+# as `make bench`): one notification to 100,000 channels at a local WNS
+# stand-in, with 1 and 2 workers, against a bare HTTP client.
+bench-notify: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py bench_notify
 
 # Needs DATABASE_URL=postgres://… of a scratch database (it seeds CUSTOMERS
 # customers). gunicorn, a Celery worker and locust on 127.0.0.1 only, bounded
