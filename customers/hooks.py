@@ -14,8 +14,9 @@ on each call:
 
 Each returns what it did, one line each, for the command to print. A setting
 that is unset or empty means nothing builds on customers: nothing is called.
-``DEMO_DATA_SEEDED`` names two: engagement's demo groups, then targeting's
-demo flights, audience and offers, which use those groups.
+``DEMO_DATA_SEEDED`` names three: engagement's demo groups, then targeting's
+demo flights, audience and offers, which use those groups, then the demo
+notification channels and a draft.
 
 Why settings rather than a registration in an ``AppConfig.ready()``: the
 wiring is one line of configuration that anyone can grep, as with

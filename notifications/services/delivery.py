@@ -394,7 +394,9 @@ def deliveries_post(
             reason = (
                 "The notification expired before it could be delivered."
                 if credentials is not None
-                else "The app's WNS credentials were removed."
+                else "The app's WNS credentials are missing or can no longer be "
+                "read (the encryption keys changed): enter them again in the "
+                "app's notification settings."
             )
             gone = wns.Result(wns.Outcome.FAILED, None, reason)
             _settle(
