@@ -803,3 +803,29 @@ def test_a_groups_page_lists_its_notifications_and_a_used_segment_cannot_be_dele
     html = html_of(editor_client.post(delete, follow=True))
     assert "is used by" in html and "Spring sale" in html
     assert Segment.objects.filter(pk=spenders.pk).exists()
+
+
+# In French ----------------------------------------------------------------------
+
+
+def test_the_pages_say_notifications_toast_segment_and_groupe_d_utilisateurs_connus(
+    editor_client, app, draft
+):
+    french = {"accept-language": "fr"}
+    html = html_of(editor_client.get(APPS, headers=french))
+    assert "Notifications" in html and "Non définies" in html
+    url = reverse("notifications:notification_create", args=[app.pk])
+    html = html_of(editor_client.get(url, headers=french))
+    for words in (
+        "Nouvelle notification de Contoso Racer",
+        "Notification toast vide",
+        "Un segment",
+        "Un groupe d’utilisateurs connus",
+        "Envoyer immédiatement",
+        "Enregistrer comme brouillon",
+    ):
+        assert words in html, words
+    detail = reverse("notifications:notification_detail", args=[draft.pk])
+    html = html_of(editor_client.get(detail, headers=french))
+    assert "Brouillon" in html and "Notification push" in html
+    assert "Tous les clients de l’application" in html
