@@ -1,9 +1,14 @@
-"""Model choice fields for short lists: a partner's apps, its segments."""
+"""Model choice fields: choices chosen by id, and short lists read whole."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
+
+from customers.http import IdField
 
 
 class ReadWholeChoiceIterator(ModelChoiceIterator):
@@ -27,3 +32,19 @@ class ReadWholeModelChoiceField(forms.ModelChoiceField):
     """A ``ModelChoiceField`` for a list short enough to read in one statement."""
 
     iterator = ReadWholeChoiceIterator
+
+
+class IdModelChoiceField(forms.ModelChoiceField):
+    """A model chosen by id: a value that cannot be an id (past bigint, an
+    ``OverflowError`` on SQLite) is an invalid choice, refused before the
+    query."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values:
+            try:
+                IdField().clean(value)
+            except ValidationError:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice"
+                ) from None
+        return super().to_python(value)

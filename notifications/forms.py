@@ -13,12 +13,11 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext, gettext_lazy
 
-from customers.http import IdField
+from customers.choices import IdModelChoiceField
 from customers.models import App, Partner
 from engagement.models import CustomerGroup, KnownUserGroup, Segment
 from notifications import wns
@@ -56,22 +55,7 @@ class UtcDateTimeField(forms.DateTimeField):
             return super().to_python(value)
 
 
-class GroupChoiceField(forms.ModelChoiceField):
-    """A group chosen by id; a value that cannot be an id is refused before
-    the query (past bigint: an ``OverflowError`` on SQLite)."""
-
-    def to_python(self, value: Any) -> Any:
-        if value not in self.empty_values:
-            try:
-                IdField().clean(value)
-            except ValidationError:
-                raise ValidationError(
-                    self.error_messages["invalid_choice"], code="invalid_choice"
-                ) from None
-        return super().to_python(value)
-
-
-class SegmentChoiceField(GroupChoiceField):
+class SegmentChoiceField(IdModelChoiceField):
     """Segments by name; one that is not active says so (a draft keeps it,
     but it cannot be sent)."""
 
@@ -180,7 +164,7 @@ class NotificationForm(forms.Form):
             "For “A segment”: only an active segment of this app can be sent to."
         ),
     )
-    known_user_group = GroupChoiceField(
+    known_user_group = IdModelChoiceField(
         label=gettext_lazy("Known user group"),
         queryset=KnownUserGroup.objects.none(),
         required=False,

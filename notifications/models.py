@@ -216,7 +216,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.name} ({self.app.name})"
 
     @property
     def settled(self) -> int:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from django import forms
-from django.db import connection
 from django.urls import reverse
 from django_filters import FilterSet
 
@@ -129,11 +128,7 @@ def _cases(route: str, name: str, ids: dict):
 
 
 # Known defects the walk found, by route name: fix them, then remove them here.
-KNOWN_500 = {
-    # OfferForm's segment is a plain ModelChoiceField: an id past bigint
-    # reaches SQLite (OverflowError); PostgreSQL answers 400.
-    "targeting:offer_create": connection.vendor == "sqlite",
-}
+KNOWN_500: dict[str, bool] = {}
 
 
 def _route_params():

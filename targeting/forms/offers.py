@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from customers.choices import IdModelChoiceField
 from customers.models import App
 from engagement.models import Segment
 from targeting.models import OfferType
@@ -27,7 +28,7 @@ class OfferForm(forms.Form):
         ),
         widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
     )
-    segment = forms.ModelChoiceField(
+    segment = IdModelChoiceField(
         label=gettext_lazy("Segment"),
         queryset=Segment.objects.none(),
         empty_label=gettext_lazy("Choose a segment"),

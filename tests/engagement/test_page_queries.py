@@ -185,9 +185,9 @@ def test_the_segment_page_runs_a_fixed_number_of_queries(
 ):
     segment, _ = groups(n)
     # The frame; the segment with whether a computation is awaited; its last
-    # runs; its history; its uses (offers: flights and audiences are known
-    # user groups' only).
-    with django_assert_num_queries(FRAME + 4):
+    # runs; its history; its uses (offers and push notifications: flights and
+    # audiences are known user groups' only).
+    with django_assert_num_queries(FRAME + 5):
         response = editor_client.get(segment.get_absolute_url())
     assert response.status_code == 200
     assert "Offer 0" in response.content.decode()
@@ -233,8 +233,9 @@ def test_the_known_user_group_page_runs_a_fixed_number_of_queries(
 ):
     _, group = groups(n)
     # The frame; the group; one page of its addresses; its uses (flights,
-    # private audiences, offers). No count: the group's stored counts.
-    with django_assert_num_queries(FRAME + 5):
+    # private audiences, offers, push notifications). No count: the group's
+    # stored counts.
+    with django_assert_num_queries(FRAME + 6):
         response = editor_client.get(group.get_absolute_url() + query)
     assert response.status_code == 200
     assert "Flight 3" in response.content.decode()
@@ -245,7 +246,7 @@ def test_a_known_user_group_search_counts_its_matches_once(
     editor_client, groups, n, django_assert_num_queries
 ):
     _, group = groups(n)
-    with django_assert_num_queries(FRAME + 6):
+    with django_assert_num_queries(FRAME + 7):
         response = editor_client.get(group.get_absolute_url() + "?q=PENDING1")
     assert response.status_code == 200
     assert "1 address contains" in response.content.decode()
