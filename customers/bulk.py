@@ -1,4 +1,5 @@
-"""Load and delete many rows at once: COPY, keys and indexes, set-based deletes.
+"""Load and delete many rows at once: COPY, keys and indexes, set-based
+inserts and deletes.
 
 Rows travel as tuples of COPY text (``NULL`` for none): PostgreSQL (psycopg 3)
 receives them by COPY, other backends by ``bulk_create`` with the model's
@@ -277,3 +278,22 @@ def prefetched(items: Iterator[T]) -> Iterator[T]:
         while (item := upcoming.result()) is not done:
             upcoming = pool.submit(next, items, done)
             yield item
+
+
+def rows_insert_select(
+    *, model: type[models.Model], fields: Sequence[str], rows: models.QuerySet
+) -> int:
+    """Insert into ``model``'s ``fields`` what ``rows`` (a ``values_list``
+    with one value per field, in order) selects, in one ``INSERT … SELECT``
+    on the database: no row travels through Python. Return the rows
+    inserted."""
+    connection = connections[rows.db]
+    select_sql, params = rows.query.sql_with_params()
+    columns = ", ".join(
+        connection.ops.quote_name(model._meta.get_field(name).column) for name in fields
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {model._meta.db_table} ({columns}) {select_sql}", params
+        )
+        return cursor.rowcount

@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from customers.bulk import rows_insert_select
 from engagement import rules
 from engagement.models import AppStatistics, EstimateSample
 from engagement.selectors.estimates import sample_table_cutoff
@@ -143,20 +144,11 @@ def estimate_sample_build(*, app_id: int, today: dt.date | None = None) -> int |
 
 
 def _copy(*, app_id: int, today: dt.date, below: int) -> int:
-    copied = (
-        rules.eligible_queryset(app=app_id, today=today)
+    return rows_insert_select(
+        model=EstimateSample,
+        fields=("app", "customer", *SAMPLE_COPIES),
+        rows=rules.eligible_queryset(app=app_id, today=today)
         .filter(sample_key__lt=below)
         .order_by("sample_key")
-        .values_list("app_id", "customer_id", *SAMPLE_COPIES.values())
+        .values_list("app_id", "customer_id", *SAMPLE_COPIES.values()),
     )
-    select_sql, params = copied.query.sql_with_params()
-    columns = ", ".join(
-        connection.ops.quote_name(EstimateSample._meta.get_field(name).column)
-        for name in ("app", "customer", *SAMPLE_COPIES)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {EstimateSample._meta.db_table} ({columns}) {select_sql}",
-            params,
-        )
-        return cursor.rowcount

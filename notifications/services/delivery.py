@@ -43,6 +43,7 @@ from django.db import connection, transaction
 from django.db.models import F, Min, Q, Value
 from django.utils import timezone
 
+from customers.bulk import rows_insert_select
 from customers.models import AppCustomer
 from engagement.models import (
     GroupKind,
@@ -125,25 +126,18 @@ def _channels(notification: Notification, *, members, now: dt.datetime):
 
 def _deliveries_insert(notification: Notification, channels) -> int:
     """One pending delivery per channel, in channel order, in one statement."""
-    rows = (
-        channels.annotate(
+    return rows_insert_select(
+        model=Delivery,
+        fields=("notification", "channel", "state", "attempts", "detail"),
+        rows=channels.annotate(
             n=Value(notification.pk),
             s=Value(str(DeliveryState.PENDING)),
             a=Value(0),
             d=Value(""),
         )
         .order_by("pk")
-        .values_list("n", "pk", "s", "a", "d")
+        .values_list("n", "pk", "s", "a", "d"),
     )
-    select_sql, params = rows.query.sql_with_params()
-    table = Delivery._meta.db_table
-    columns = ", ".join(
-        connection.ops.quote_name(Delivery._meta.get_field(name).column)
-        for name in ("notification", "channel", "state", "attempts", "detail")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
-        return cursor.rowcount
 
 
 def _batches(notification_id: int, *, size: int) -> list[tuple[int, int]]:

@@ -12,15 +12,12 @@ clone can send a toast and see it delivered.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import CharField, F, Value
-from django.db.models.functions import Cast, Concat
-from django.utils import timezone
 
 from customers.models import SAMPLE_KEY_RANGE, App, AppCustomer
 from engagement.models import KnownUserGroup
 from engagement.services.demo import BETA_TESTERS
-from notifications.models import CHANNEL_LIFETIME, AudienceKind, Channel, Notification
+from notifications.models import AudienceKind, Channel, Notification
+from notifications.services.channels import channels_register_at
 from notifications.services.credentials import wns_credentials_set
 from notifications.services.notifications import notification_save_draft
 
@@ -69,39 +66,12 @@ def demo_notifications_seed(*, app: App, email_suffix: str) -> list[str]:
 
 def _channels_seed(*, app: App) -> int:
     """Register a channel for the share of the app's customers that has none."""
-    now = timezone.now()
-    prefix = f"{settings.WNS_STANDIN_URL.rstrip('/')}/channels/demo-"
-    rows = (
-        AppCustomer.objects.filter(
+    channels_register_at(
+        app_customers=AppCustomer.objects.filter(
             app=app, sample_key__lt=int(SAMPLE_KEY_RANGE * CHANNEL_SHARE)
         )
         .exclude(notification_channels__isnull=False)
-        .annotate(
-            u=Concat(
-                Value(prefix), Cast(F("pk"), CharField()), output_field=CharField()
-            ),
-            r=Value(now),
-            e=Value(now + CHANNEL_LIFETIME),
-            a=Value(True),
-            lr=Value(""),
-        )
-        .order_by("pk")
-        .values_list("pk", "u", "r", "e", "a", "lr")
+        .order_by("pk"),
+        prefix=f"{settings.WNS_STANDIN_URL.rstrip('/')}/channels/demo-",
     )
-    select_sql, params = rows.query.sql_with_params()
-    columns = ", ".join(
-        connection.ops.quote_name(Channel._meta.get_field(name).column)
-        for name in (
-            "app_customer",
-            "uri",
-            "registered_at",
-            "expires_at",
-            "active",
-            "last_result",
-        )
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Channel._meta.db_table} ({columns}) {select_sql}", params
-        )
     return Channel.objects.filter(app_customer__app=app).count()

@@ -30,9 +30,6 @@ from pathlib import Path
 import httpx
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
-from django.db.models import CharField, F, Value
-from django.db.models.functions import Cast, Concat
-from django.utils import timezone
 from kombu import pools
 
 from config.celery import app as celery_app
@@ -46,13 +43,13 @@ from engagement.management.scratch import (
 )
 from notifications import wns
 from notifications.models import (
-    CHANNEL_LIFETIME,
     AudienceKind,
     Channel,
     Delivery,
     Notification,
     NotificationStatus,
 )
+from notifications.services.channels import channels_register_at
 from notifications.services.credentials import wns_credentials_set
 
 CHANNELS = 100_000
@@ -70,6 +67,14 @@ def _post(url: str) -> None:
     request = urllib.request.Request(url, data=b"", method="POST")
     with urllib.request.urlopen(request, timeout=5):
         pass
+
+
+def _broker_connections_forget() -> None:
+    """Drop kombu's pooled connections and producers: the next publish
+    connects to the broker configured now."""
+    pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -111,9 +116,7 @@ class Command(BaseCommand):
             summary = self._measure(app=app, channels=channels, run_dir=run_dir)
         finally:  # as it was, for a caller that goes on (call_command)
             celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
-            pools.reset()  # no connection to the broker this run started
-            celery_app._pool = None
-            celery_app.amqp._producer_pool = None
+            _broker_connections_forget()
         self._report(summary)
 
     def _measure(self, *, app, channels: int, run_dir: Path) -> dict:
@@ -135,6 +138,7 @@ class Command(BaseCommand):
             broker_url, broker_kind = broker_start(processes=processes)
             celery_app.conf.broker_url = broker_url
             celery_app.conf.task_always_eager = False  # the workers deliver
+            _broker_connections_forget()
             env = {
                 **os.environ,
                 "CELERY_BROKER_URL": broker_url,
@@ -213,39 +217,13 @@ class Command(BaseCommand):
         started = time.perf_counter()
         Notification.objects.filter(app=app).delete()  # its deliveries too
         Channel.objects.filter(app_customer__app=app).delete()
-        now = timezone.now()
-        rows = (
-            AppCustomer.objects.filter(app=app)
-            .order_by("sample_key")
-            .annotate(
-                u=Concat(
-                    Value(f"{base}/channels/b"),
-                    Cast(F("pk"), CharField()),
-                    output_field=CharField(),
-                ),
-                r=Value(now),
-                e=Value(now + CHANNEL_LIFETIME),
-                a=Value(True),
-                lr=Value(""),
-            )
-            .values_list("pk", "u", "r", "e", "a", "lr")[:count]
-        )
-        select_sql, params = rows.query.sql_with_params()
-        columns = ", ".join(
-            connection.ops.quote_name(Channel._meta.get_field(name).column)
-            for name in (
-                "app_customer",
-                "uri",
-                "registered_at",
-                "expires_at",
-                "active",
-                "last_result",
-            )
+        channels_register_at(
+            app_customers=AppCustomer.objects.filter(app=app).order_by("sample_key")[
+                :count
+            ],
+            prefix=f"{base}/channels/b",
         )
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {Channel._meta.db_table} ({columns}) {select_sql}", params
-            )
             cursor.execute(f"VACUUM ANALYZE {Channel._meta.db_table}")
         wns_credentials_set(
             app=app, package_sid="bench", client_secret="bench", user=None
@@ -299,17 +277,19 @@ class Command(BaseCommand):
                 name,
                 [
                     *(sys.executable, "-m", "celery", "--app", "config", "worker"),
-                    *("--pool", "solo", "--loglevel", "WARNING"),
+                    *("--pool", "solo", "--loglevel", "INFO"),
                     *("--hostname", f"{name}@%h"),
                     *("--without-gossip", "--without-mingle", "--without-heartbeat"),
                 ],
                 env=env,
             )
             started_workers.append(process)
-        deadline = time.monotonic() + 60
-        while len(celery_app.control.ping(timeout=1)) < workers:
-            if time.monotonic() > deadline:
-                raise CommandError(f"{workers} workers did not answer within 60 s")
+        for name, process in zip(names, started_workers, strict=True):
+            processes.wait_until(
+                lambda name=name: b" ready." in processes.log_path(name).read_bytes(),
+                name=name,
+                process=process,
+            )
         notification = Notification.objects.create(
             app=app,
             name=f"Bench, {workers} workers",
