@@ -36,15 +36,13 @@ class ReadWholeModelChoiceField(forms.ModelChoiceField):
 
 class IdModelChoiceField(forms.ModelChoiceField):
     """A model chosen by id: a value that cannot be an id (past bigint, an
-    ``OverflowError`` on SQLite) is an invalid choice, refused before the
-    query."""
+    ``OverflowError`` on SQLite) is looked up as no id at all, so Django
+    answers it as any choice that is not offered."""
 
     def to_python(self, value: Any) -> Any:
         if value not in self.empty_values:
             try:
                 IdField().clean(value)
             except ValidationError:
-                raise ValidationError(
-                    self.error_messages["invalid_choice"], code="invalid_choice"
-                ) from None
+                value = 0  # no row has it: Django's own "Select a valid choice"
         return super().to_python(value)

@@ -20,12 +20,18 @@ from django.utils.functional import Promise
 
 import customers.errors
 import engagement.errors
+import notifications.errors
 import targeting.errors
 from customers.errors import ErrorCode
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("customers", "engagement", "targeting")
-ERROR_MODULES = (customers.errors, engagement.errors, targeting.errors)
+APPS = ("customers", "engagement", "targeting", "notifications")
+ERROR_MODULES = (
+    customers.errors,
+    engagement.errors,
+    targeting.errors,
+    notifications.errors,
+)
 CODE_KEYWORDS = {"code", "violation_error_code"}
 GETTEXT = {
     "_",

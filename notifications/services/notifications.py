@@ -19,11 +19,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from customers.models import App
 from engagement.models import CustomerGroup, GroupKind, Segment
 from notifications import wns
+from notifications.errors import NotificationError
 from notifications.models import AudienceKind, Notification, NotificationStatus
 
 logger = logging.getLogger(__name__)
@@ -48,27 +48,24 @@ EDITABLE_FIELDS = (
 def _group_check(*, app: App, audience: str, group: CustomerGroup | None) -> None:
     if audience == AudienceKind.ALL:
         if group is not None:
-            raise ValidationError({"group": _("All customers need no group.")})
+            raise ValidationError({"group": NotificationError.NO_GROUP_FOR_ALL.error()})
         return
     if group is None:
-        raise ValidationError({"group": _("Choose the group to send it to.")})
+        raise ValidationError({"group": NotificationError.GROUP_MISSING.error()})
     if group.partner_id != app.partner_id:
-        raise ValidationError({"group": _("Choose one of your groups.")})
+        raise ValidationError({"group": NotificationError.FOREIGN_GROUP.error()})
     wanted = (
         GroupKind.SEGMENT
         if audience == AudienceKind.SEGMENT
         else GroupKind.KNOWN_USER_GROUP
     )
     if group.kind != wanted:
-        raise ValidationError({"group": _("This group is not of the kind chosen.")})
+        raise ValidationError({"group": NotificationError.WRONG_KIND.error()})
     if group.kind == GroupKind.SEGMENT:
         segment = Segment.objects.get(pk=group.pk)
         if segment.app_id != app.pk:
             raise ValidationError(
-                {
-                    "group": _("This segment is of another app: choose one of %(app)s.")
-                    % {"app": app.name}
-                }
+                {"group": NotificationError.OTHER_APP_SEGMENT.error(app=app.name)}
             )
 
 
@@ -76,7 +73,7 @@ def _times_check(values: dict[str, Any], *, now: dt.datetime) -> None:
     send_at, expires_at = values.get("send_at"), values.get("expires_at")
     if expires_at is not None and expires_at <= (send_at or now):
         raise ValidationError(
-            {"expires_at": _("The expiry must come after the time it is sent.")}
+            {"expires_at": NotificationError.EXPIRY_BEFORE_SEND.error()}
         )
 
 
@@ -89,9 +86,7 @@ def _toast_check(values: dict[str, Any]) -> None:
             launch=values.get("launch") or "",
         )
     except ValueError as error:
-        raise ValidationError(
-            _("The toast cannot be sent as written: %(why)s.") % {"why": error}
-        ) from error
+        raise NotificationError.TOAST_UNSENDABLE.error(why=error) from error
 
 
 def notification_save_draft(
@@ -117,9 +112,8 @@ def notification_save_draft(
                 .get()
             )
             if notification.status != NotificationStatus.DRAFT:
-                raise ValidationError(
-                    _("Only a draft can be changed; this one is %(status)s.")
-                    % {"status": notification.get_status_display().lower()}
+                raise NotificationError.NOT_A_DRAFT.error(
+                    status=notification.get_status_display().lower()
                 )
         for name in EDITABLE_FIELDS:
             setattr(notification, name, values.get(name))
@@ -188,26 +182,24 @@ def notification_schedule(
             .get(pk=notification.pk)
         )
         if notification.status != NotificationStatus.DRAFT:
-            raise ValidationError(
-                _("It is already %(status)s.")
-                % {"status": notification.get_status_display().lower()}
+            raise NotificationError.NOT_A_DRAFT.error(
+                status=notification.get_status_display().lower()
             )
         if notification.send_at is not None and notification.send_at <= now:
-            raise ValidationError(
-                {"send_at": _("This time has passed: choose a later one or send now.")}
-            )
+            raise ValidationError({"send_at": NotificationError.TIME_PASSED.error()})
         if notification.expires_at is not None and notification.expires_at <= now:
-            raise ValidationError({"expires_at": _("It would already have expired.")})
+            raise ValidationError(
+                {"expires_at": NotificationError.ALREADY_EXPIRED.error()}
+            )
         group = notification.group
         if group is not None and group.kind == GroupKind.SEGMENT:
             segment = Segment.objects.get(pk=group.pk)
             if not segment.is_active:
                 raise ValidationError(
                     {
-                        "group": _(
-                            "Only an active segment can be chosen: %(name)s is not."
+                        "group": NotificationError.SEGMENT_INACTIVE.error(
+                            name=segment.name
                         )
-                        % {"name": segment.name}
                     }
                 )
         if not confirmed:

@@ -601,7 +601,9 @@ def test_sending_a_draft_from_its_page_asks_too(editor_client, app, editor, sche
     assert near.status == NotificationStatus.SCHEDULED
     # Sending it again is refused with a message.
     response = editor_client.post(send, follow=True)
-    assert "It is already scheduled." in html_of(response)
+    assert "Only a draft can be changed or sent; this one is scheduled." in html_of(
+        response
+    )
 
 
 def test_send_and_cancel_take_only_post(editor_client, draft):
