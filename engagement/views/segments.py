@@ -43,9 +43,7 @@ from engagement.selectors.segments import (
 from engagement.selectors.uses import customer_group_use_list
 from engagement.services import membership
 from engagement.services import segments as services
-from engagement.services.app_statistics import (
-    segment_estimate as estimate_segment,
-)
+from engagement.services.estimates import segment_estimate as estimate_segment
 
 # A drawn chart or table lasts as long as the computations it shows; a day
 # bounds what an edit its key does not see (a run's start time) could leave.

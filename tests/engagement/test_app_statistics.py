@@ -12,9 +12,9 @@ from engagement.services import app_statistics
 from engagement.services.app_statistics import (
     app_statistics_eligible_count,
     app_statistics_forget,
-    segment_estimate,
 )
 from engagement.services.customer_data import customer_data_changed
+from engagement.services.estimates import segment_estimate
 from tests.factories import SPEND_OVER_10, AppCustomerFactory
 from tests.processes import run_python
 from tests.workers import database_url, require_postgresql

@@ -15,9 +15,9 @@ from engagement.management.estimates import random_definitions, scored
 from engagement.services.app_statistics import (
     app_statistics_eligible_count,
     app_statistics_forget,
-    segment_estimate,
 )
 from engagement.services.estimate_sample import estimate_sample_build
+from engagement.services.estimates import segment_estimate
 
 pytestmark = pytest.mark.django_db
 

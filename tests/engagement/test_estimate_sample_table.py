@@ -20,13 +20,13 @@ from engagement.models import AppStatistics, EstimateSample
 from engagement.services.app_statistics import (
     app_statistics_eligible_count,
     app_statistics_forget,
-    segment_estimate,
 )
 from engagement.services.estimate_sample import (
     SAMPLE_COPIES,
     SAMPLE_PATHS,
     estimate_sample_build,
 )
+from engagement.services.estimates import segment_estimate
 from engagement.services.person_erasure import person_erase
 
 pytestmark = pytest.mark.django_db

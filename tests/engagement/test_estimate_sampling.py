@@ -25,9 +25,9 @@ from engagement.services import membership
 from engagement.services.app_statistics import (
     app_statistics_eligible_count,
     app_statistics_forget,
-    segment_estimate,
 )
 from engagement.services.estimate_sample import estimate_sample_build
+from engagement.services.estimates import segment_estimate
 from engagement.services.segments import segment_create
 from tests.engagement.test_segment_editor_feedback import change_of, estimate
 from tests.engagement.test_segment_views import SPEND_ROW
@@ -278,7 +278,7 @@ def test_reading_on_always_progresses_and_stops(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from engagement.services import app_statistics
+    from engagement.services import estimates
 
     settings.ESTIMATE_SAMPLE_MAX_SIZE = 300
     app_statistics_forget(app_ids=[sampled.pk])
@@ -286,7 +286,7 @@ def test_reading_on_always_progresses_and_stops(
         app_statistics_eligible_count(app_id=sampled.pk, today=rules.evaluation_date())
     estimate_sample_build(app_id=sampled.pk)
     monkeypatch.setattr(
-        app_statistics, "sample_size_wanted", lambda *, sample, **kwargs: sample + 1
+        estimates, "sample_size_wanted", lambda *, sample, **kwargs: sample + 1
     )
     with CaptureQueriesContext(connection) as queries:
         result = segment_estimate(app=sampled, definition=SPEND_OVER_10)

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from engagement import rules
 from engagement.models import Segment
-from engagement.services.app_statistics import segment_estimate
+from engagement.services.estimates import segment_estimate
 from engagement.services.segments import segment_create
 from tests.engagement.test_request_size import as_post_data, form_fields
 from tests.engagement.test_segment_views import (

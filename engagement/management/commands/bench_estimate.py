@@ -36,9 +36,9 @@ from engagement.selectors.segments import segment_count
 from engagement.services.app_statistics import (
     app_statistics_eligible_count,
     app_statistics_forget,
-    segment_estimate,
 )
 from engagement.services.estimate_sample import estimate_sample_build
+from engagement.services.estimates import segment_estimate
 
 TARGETS = {"ratio_to_exact": 0.05, "p95_ms": 300}
 DEFINITIONS_SEED = 12
