@@ -17,6 +17,17 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def broker_connections_forget() -> None:
+    """Close and forget every pooled broker connection and producer (kombu
+    keeps them in global pools, one per broker), so the next publish connects
+    to the broker configured now (a command or test that switches brokers)."""
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @worker_init.connect
 def _worker_statement_timeout(**kwargs) -> None:
     """Workers run long recomputes: their statements get the worker timeout

@@ -185,30 +185,20 @@ def celery_publishing_to(url: str):
     """Make this process publish tasks to the broker at ``url`` instead of
     running them eagerly (the test settings' default)."""
     from config.celery import app as celery_app
+    from config.celery import broker_connections_forget
 
     saved_url = os.environ.get("CELERY_BROKER_URL")
     saved_eager = celery_app.conf.task_always_eager
     # Celery reads CELERY_BROKER_URL from the environment before its settings.
     os.environ["CELERY_BROKER_URL"] = url
     celery_app.conf.task_always_eager = False
-    _drop_broker_connections(celery_app)
+    broker_connections_forget()
     try:
         yield
     finally:
-        _drop_broker_connections(celery_app)
+        broker_connections_forget()
         celery_app.conf.task_always_eager = saved_eager
         if saved_url is None:
             os.environ.pop("CELERY_BROKER_URL", None)
         else:
             os.environ["CELERY_BROKER_URL"] = saved_url
-
-
-def _drop_broker_connections(celery_app) -> None:
-    """Close and forget every pooled broker connection and producer (kombu
-    keeps them in global pools, one per broker), so the next publish, eager
-    ones too, connects to the broker now configured."""
-    from kombu import pools
-
-    pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None

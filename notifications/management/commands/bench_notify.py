@@ -30,9 +30,9 @@ from pathlib import Path
 import httpx
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
-from kombu import pools
 
 from config.celery import app as celery_app
+from config.celery import broker_connections_forget
 from customers.models import App, AppCustomer
 from engagement.management.load import broker_start
 from engagement.management.processes import Processes, free_port
@@ -67,14 +67,6 @@ def _post(url: str) -> None:
     request = urllib.request.Request(url, data=b"", method="POST")
     with urllib.request.urlopen(request, timeout=5):
         pass
-
-
-def _broker_connections_forget() -> None:
-    """Drop kombu's pooled connections and producers: the next publish
-    connects to the broker configured now."""
-    pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -116,7 +108,7 @@ class Command(BaseCommand):
             summary = self._measure(app=app, channels=channels, run_dir=run_dir)
         finally:  # as it was, for a caller that goes on (call_command)
             celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
-            _broker_connections_forget()
+            broker_connections_forget()
         self._report(summary)
 
     def _measure(self, *, app, channels: int, run_dir: Path) -> dict:
@@ -138,7 +130,7 @@ class Command(BaseCommand):
             broker_url, broker_kind = broker_start(processes=processes)
             celery_app.conf.broker_url = broker_url
             celery_app.conf.task_always_eager = False  # the workers deliver
-            _broker_connections_forget()
+            broker_connections_forget()
             env = {
                 **os.environ,
                 "CELERY_BROKER_URL": broker_url,
