@@ -63,10 +63,14 @@ INSTALLED_APPS = [
     "django_countries",
     "django_celery_beat",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "customers",
     "engagement",
     "targeting",
     "notifications",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -464,3 +468,53 @@ CUSTOMER_GROUP_USES = [
     "targeting.selectors.uses.offer_uses",
     "notifications.selectors.notification_uses",
 ]
+
+# The API (README "API"): Django REST framework, described by drf-spectacular.
+# Tokens are the only way in (no sessions, so no CSRF); throttles count per
+# token; every error is a JSON body with a code (api/exceptions.py).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Customer Groups API",
+    "DESCRIPTION": (
+        "Store services resolve what one customer gets of an app; partners "
+        "automate their customer groups. Send a token: "
+        "`Authorization: Bearer <token>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "GroupKindEnum": "engagement.models.GroupKind",
+        "SegmentStatusEnum": "engagement.models.SegmentStatus",
+    },
+}
+# Requests per token and per period (second, minute, hour or day).
+API_THROTTLE_RATES = {
+    "store": env.str("API_THROTTLE_STORE", default="6000/minute"),
+    "partner": env.str("API_THROTTLE_PARTNER", default="600/minute"),
+}
+# A request body over this many bytes is refused (413) before it is read.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+# How often a token's "last used" is written (a read on every request, a
+# write at most once per this many seconds).
+API_TOKEN_LAST_USED_SECONDS = env.int("API_TOKEN_LAST_USED_SECONDS", default=60)
+# Channel URIs the API registers: https addresses at these hosts (a leading
+# dot: the domain and its subdomains). The workers post toasts with the app's
+# WNS token to them, so no other host may be registered.
+WNS_CHANNEL_HOSTS = env.list(
+    "WNS_CHANNEL_HOSTS",
+    default=[".notify.windows.com"] + (["127.0.0.1"] if DEBUG else []),
+)

@@ -26,5 +26,13 @@ urlpatterns = [
     path("engage/", include("engagement.urls")),
     path("engage/", include("targeting.urls")),
     path("engage/", include("notifications.urls")),
+    path("api/v1/", include("api.urls")),
+    path("settings/", include("api.settings_urls")),
     path("", include("customers.urls")),
 ]
+
+# Under /api/ these answer JSON (config/errors.py); elsewhere Django's pages.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

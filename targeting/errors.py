@@ -86,6 +86,13 @@ class OfferError(ErrorCode):
         "offer_unknown_addon",
         _("No offer with this tracking ID is for the add-on %(addon)s."),
     )
+    ORDER_OTHER_ADDON = (
+        "offer_order_other_addon",
+        _(
+            "This order was already reported for this customer and tracking "
+            "ID with the add-on %(addon)s."
+        ),
+    )
 
 
 class CustomerCheckError(ErrorCode):

@@ -180,6 +180,15 @@ class OfferConversion(models.Model):
                 name="offerconversion_offer_idx",
             ),
         ]
+        constraints = [
+            # A report naming its customer and order is recorded once: the
+            # Store may send it again (offer_conversion_record).
+            models.UniqueConstraint(
+                fields=["tracking", "customer", "purchase_reference"],
+                condition=Q(customer__isnull=False) & ~Q(purchase_reference=""),
+                name="offerconversion_report_uniq",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.addon_product_id} via {self.tracking_id} at {self.occurred_at}"

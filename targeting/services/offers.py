@@ -168,13 +168,18 @@ def offer_conversion_record(
     customer: Customer | None = None,
     occurred_at: dt.datetime | None = None,
     purchase_reference: str = "",
-) -> OfferConversion:
+) -> tuple[OfferConversion, bool]:
     """Record a purchase of an offered add-on that the Store reported with
-    the tracking ID it was offered under.
+    the tracking ID it was offered under; return it and whether it is new.
+
+    A report naming its customer and order (``purchase_reference``) is
+    recorded once: reported again (a retry), the first record is returned,
+    also when two reports race.
 
     Raises ``ValidationError`` for a tracking ID no offer was given
-    (``tracking_id``) and for an add-on that no offer of that tracking ID's
-    (segment, app) is for (``addon_product_id``).
+    (``tracking_id``), for an add-on that no offer of that tracking ID's
+    (segment, app) is for, and for an order already reported with another
+    add-on (``addon_product_id``).
     """
     try:
         tracking = OfferTracking.objects.get(tracking_id=uuid.UUID(str(tracking_id)))
@@ -190,12 +195,35 @@ def offer_conversion_record(
         raise ValidationError(
             {"addon_product_id": OfferError.UNKNOWN_ADDON.error(addon=addon)}
         )
-    conversion = OfferConversion.objects.create(
-        tracking=tracking,
-        addon_product_id=addon,
-        customer=customer,
-        occurred_at=occurred_at or timezone.now(),
-        purchase_reference=purchase_reference,
-    )
-    logger.info("offer_conversion_recorded tracking=%s addon=%s", tracking.pk, addon)
-    return conversion
+    fields = {
+        "addon_product_id": addon,
+        "occurred_at": occurred_at or timezone.now(),
+    }
+    if customer is None or not purchase_reference:
+        conversion = OfferConversion.objects.create(
+            tracking=tracking,
+            customer=customer,
+            purchase_reference=purchase_reference,
+            **fields,
+        )
+        created = True
+    else:
+        conversion, created = OfferConversion.objects.get_or_create(
+            tracking=tracking,
+            customer=customer,
+            purchase_reference=purchase_reference,
+            defaults=fields,
+        )
+        if conversion.addon_product_id != addon:
+            raise ValidationError(
+                {
+                    "addon_product_id": OfferError.ORDER_OTHER_ADDON.error(
+                        addon=conversion.addon_product_id
+                    )
+                }
+            )
+    if created:
+        logger.info(
+            "offer_conversion_recorded tracking=%s addon=%s", tracking.pk, addon
+        )
+    return conversion, created

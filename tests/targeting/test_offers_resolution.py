@@ -138,7 +138,7 @@ def test_a_conversion_counts_for_the_offers_of_its_add_on_and_tracking_id(
     bundle = offer(spenders, name="Bundle", offer_type="bundle", addon="9NBLGGH4R316")
     upgrade = offer(big, name="Upgrade", offer_type="upgrade")
     when = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
-    conversion = offer_conversion_record(
+    conversion, _created = offer_conversion_record(
         tracking_id=tracking_id(spenders),
         addon_product_id="9nblggh4r315",
         customer=customers[0],

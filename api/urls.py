@@ -1,0 +1,6 @@
+"""The API under /api/v1/ (README "API")."""
+
+
+app_name = "api"
+
+urlpatterns: list = []
