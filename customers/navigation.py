@@ -2,7 +2,8 @@
 entry is the current page.
 
 **Engage** holds Customer groups, Notifications and Targeted offers; then
-each of the current partner's apps has Package flights and Audience. Entries
+each of the current partner's apps has Package flights and Audience; last,
+**Settings** holds the partner's API tokens. Entries
 are named by URL name only (this module imports nothing of the sections), and
 an entry whose URL name does not resolve (its app's URLs are not included)
 is left out.
@@ -33,6 +34,9 @@ APP_ENTRIES = [
         ("targeting:app_flight", "targeting:flight"),
     ),
     ("targeting:app_audience", _("Audience"), ("targeting:app_audience",)),
+]
+SETTINGS = [
+    ("api_settings:token_list", _("API tokens"), ("api_settings:token",)),
 ]
 
 
@@ -90,4 +94,11 @@ def navigation(*, request: HttpRequest, partner: Partner | None) -> list[Section
             if entry is not None:
                 section.entries.append(entry)
         sections.append(section)
+    settings = Section(_("Settings"))
+    for name, label, under in SETTINGS:
+        entry = _entry(request, name, label, under)
+        if entry is not None:
+            settings.entries.append(entry)
+    if settings.entries:
+        sections.append(settings)
     return sections

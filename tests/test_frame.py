@@ -1,6 +1,6 @@
 """The dashboard's frame: left navigation (Engage: Customer groups,
 Notifications, Targeted offers; then each app's Package flights and
-Audience), the current page marked, titles `<page> · <partner> · Partner
+Audience; then Settings: API tokens), the current page marked, titles `<page> · <partner> · Partner
 dashboard`, and the favicon."""
 
 import re
@@ -9,6 +9,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
+from api.services import api_token_create
 from customers import navigation
 from targeting.services.flights import flight_create
 from tests.factories import (
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 GROUPS = reverse("engagement:customer_groups")
 NOTIFICATIONS = reverse("notifications:notification_apps")
+API_TOKENS = reverse("api_settings:token_list")
 
 
 def nav(html: str) -> str:
@@ -74,9 +76,10 @@ def test_the_navigation_lists_engage_then_each_app_with_flights_and_audience(
             False,
         ),
         ("Audience", reverse("targeting:app_audience", args=[racer.pk]), False),
+        ("API tokens", API_TOKENS, False),
     ]
     headings = re.findall(r'class="app-nav-heading"[^>]*>([^<]*)<', nav(html))
-    assert headings == ["Engage", "Alpine Puzzle", "Contoso Racer"]
+    assert headings == ["Engage", "Alpine Puzzle", "Contoso Racer", "Settings"]
     assert "Northwind Notes" not in nav(html)  # another partner's app
 
 
@@ -84,12 +87,12 @@ def test_an_entry_shows_only_once_its_page_exists(editor_client, monkeypatch):
     monkeypatch.setattr(
         navigation,
         "ENGAGE",
-        [*navigation.ENGAGE, ("targeting:api_tokens", "API tokens", ("x:",))],
+        [*navigation.ENGAGE, ("targeting:webhooks", "Webhooks", ("x:",))],
     )
     html = editor_client.get(GROUPS).content.decode()
     labels = [label for label, _href, _current in links(html)]
     assert labels[:3] == ["Customer groups", "Notifications", "Targeted offers"]
-    assert "API tokens" not in nav(html)  # no such page
+    assert "Webhooks" not in nav(html)  # no such page
 
 
 def test_the_notification_pages_are_under_notifications(editor_client, app):
@@ -106,6 +109,24 @@ def test_the_notification_pages_are_under_notifications(editor_client, app):
         assert f'<a class="nav-link active" href="{NOTIFICATIONS}">' in html, name
         assert html.count('class="nav-link active"') == 1, name
         assert 'aria-current="page"' not in nav(html), name
+
+
+def test_the_api_token_pages_are_under_api_tokens(editor_client, editor, partner):
+    token, _secret = api_token_create(
+        kind="partner", partner=partner, name="CRM sync", user=editor
+    )
+    html = editor_client.get(API_TOKENS).content.decode()
+    assert [(label, href) for label, href, current in links(html) if current] == [
+        ("API tokens", API_TOKENS)
+    ]
+    for url in (
+        reverse("api_settings:token_create"),
+        reverse("api_settings:token_revoke", args=[token.pk]),
+    ):
+        html = editor_client.get(url).content.decode()
+        assert f'<a class="nav-link active" href="{API_TOKENS}">' in html, url
+        assert html.count('class="nav-link active"') == 1, url
+        assert 'aria-current="page"' not in nav(html), url
 
 
 def test_the_current_page_is_marked_and_its_section_styled_active(
