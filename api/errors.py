@@ -83,9 +83,6 @@ class ApiError(ErrorCode):
         "not_app_customer",
         _("This customer has not acquired the app."),
     )
-    CHANNEL_HOST = (
-        "channel_host",
-        _("A channel URI must be an https address of WNS (%(hosts)s)."),
-    )
     UNKNOWN_GROUP = "unknown_group", _("None of your groups has this ID.")
     BAD_CURSOR = "bad_cursor", _("This cursor is not valid.")
+    BAD_STATUS = "bad_status", _("Choose member or pending.")

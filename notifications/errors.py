@@ -44,3 +44,12 @@ class NotificationError(ErrorCode):
         "segment_inactive",
         _("Only an active segment can be chosen: %(name)s is not."),
     )
+
+
+class ChannelError(ErrorCode):
+    """Registering a notification channel (``services.channels``)."""
+
+    NOT_WNS = (
+        "channel_not_wns",
+        _("A channel URI must be an https address at WNS (%(hosts)s)."),
+    )

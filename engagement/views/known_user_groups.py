@@ -260,10 +260,9 @@ class _Echo:
         return value
 
 
-@partner_view()
-def known_user_group_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    """Download ``email,status`` rows, sorted, safe to open in a spreadsheet."""
-    group = _get_group(request, pk)
+def known_user_group_export_response(group: KnownUserGroup) -> StreamingHttpResponse:
+    """The ``email,status`` CSV download of a group (the dashboard's and the
+    API's), streamed a chunk of rows at a time."""
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in known_user_group_export_rows(group=group)),
@@ -272,3 +271,9 @@ def known_user_group_export(request: HttpRequest, pk: int) -> StreamingHttpRespo
     filename = f"{slugify(group.name) or 'known-user-group'}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@partner_view()
+def known_user_group_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Download ``email,status`` rows, sorted, safe to open in a spreadsheet."""
+    return known_user_group_export_response(_get_group(request, pk))

@@ -5,13 +5,48 @@ from __future__ import annotations
 
 import datetime as dt
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from customers.bulk import rows_insert_select
 from customers.models import AppCustomer
+from notifications.errors import ChannelError
 from notifications.models import CHANNEL_LIFETIME, Channel
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def channel_uri_check(uri: str) -> str:
+    """Return ``uri`` if toasts may be posted to it, else raise
+    ``ValidationError`` (``channel_not_wns``).
+
+    Workers post each toast with the app's WNS access token to its channel
+    URI, so only WNS's hosts (``WNS_CHANNEL_HOSTS``; a leading dot takes the
+    domain's subdomains) are accepted, over https; a loopback host listed
+    there (the local stand-in) may use http.
+    """
+    hosts = settings.WNS_CHANNEL_HOSTS
+    try:
+        URLValidator(schemes=["http", "https"])(uri)
+        parts = urlsplit(uri)
+        host = (parts.hostname or "").lower()
+    except (ValidationError, ValueError):
+        host, parts = "", None
+    allowed = bool(host) and any(
+        host == pattern.lstrip(".") or (pattern.startswith(".") and host.endswith(pattern))
+        for pattern in hosts
+    )
+    secure = parts is not None and (parts.scheme == "https" or host in LOOPBACK)
+    if not (allowed and secure):
+        raise ChannelError.NOT_WNS.error(hosts=", ".join(hosts))
+    return uri
 
 
 def channel_register(
@@ -19,7 +54,12 @@ def channel_register(
 ) -> Channel:
     """Register a channel URI for an app customer, or refresh it: registered
     now, expiring 30 days later, active again (an app registers a channel WNS
-    gave it anew even after a 410)."""
+    gave it anew even after a 410).
+
+    Raises ``ValidationError`` for a URI that is not WNS's
+    (``channel_uri_check``).
+    """
+    channel_uri_check(uri)
     now = now or timezone.now()
     channel, _created = Channel.objects.update_or_create(
         app_customer=app_customer,
