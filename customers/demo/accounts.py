@@ -23,11 +23,13 @@ DEMO_PASSWORD = "demo-password"
 SUPPORT_GROUP_NAME = "Support"
 # Every permission of these apps goes to the Support group, queried by app
 # label on each run so models added later are covered by a re-run.
-# "axes" lets support staff see and delete failed sign-in attempts (unlock).
+# "axes" lets support staff see and delete failed sign-in attempts (unlock);
+# "api": they create and revoke store-services tokens, revoke partner ones.
 SUPPORT_APP_LABELS = (
     "customers",
     "engagement",
     "targeting",
+    "api",
     "django_celery_beat",
     "axes",
 )
