@@ -45,7 +45,7 @@ from engagement.services.known_user_groups import (
 from engagement.views.known_user_groups import known_user_group_export_response
 
 GROUP_ID = OpenApiParameter(
-    "pk", int, OpenApiParameter.PATH, description="The group's ID."
+    "id", int, OpenApiParameter.PATH, description="The group's ID."
 )
 TAGS = ["Partner groups"]
 
@@ -155,10 +155,6 @@ class AddressesView(_GroupView):
                 str,
                 enum=["member", "pending"],
                 description="Only members, or only pending addresses.",
-            ),
-            OpenApiParameter("cursor", str, description="From ``next``."),
-            OpenApiParameter(
-                "page_size", int, description="Addresses a page (up to 10,000)."
             ),
         ],
         responses={200: AddressSerializer(many=True), **errors(400, 401, 404, 429)},
