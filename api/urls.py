@@ -4,7 +4,6 @@ rendered reference, then the store-services and partner endpoints."""
 from django.urls import path
 from drf_spectacular.views import (
     SpectacularJSONAPIView,
-    SpectacularRedocView,
     SpectacularSwaggerView,
 )
 
@@ -15,7 +14,6 @@ app_name = "api"
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path(
         "store/apps/<str:product_id>/targeting",
         store.TargetingView.as_view(),

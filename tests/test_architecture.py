@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# The apps above customers, and above engagement (api is to come).
+# The apps above customers, and above engagement; api is the top floor.
 ABOVE_CUSTOMERS = ("engagement", "targeting", "notifications", "api")
 ABOVE_ENGAGEMENT = ("targeting", "notifications", "api")
 
@@ -79,6 +79,17 @@ def test_engagement_imports_nothing_from_targeting():
         for path in modules
         for line, name in _imported_modules(path)
         if name.split(".")[0] in ABOVE_ENGAGEMENT
+    ]
+    assert offending == [], "\n".join(offending)
+
+
+def test_only_the_project_imports_the_api():
+    offending = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for app in ("customers", "engagement", "targeting", "notifications")
+        for path in sorted((ROOT / app).rglob("*.py"))
+        for line, name in _imported_modules(path)
+        if name.split(".")[0] == "api"
     ]
     assert offending == [], "\n".join(offending)
 
