@@ -4,7 +4,6 @@ API), valid 30 days from each registration."""
 from __future__ import annotations
 
 import datetime as dt
-
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -19,8 +18,14 @@ from customers.models import AppCustomer
 from notifications.errors import ChannelError
 from notifications.models import CHANNEL_LIFETIME, Channel
 
-
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _host_matches(host: str, pattern: str) -> bool:
+    """``example.com`` is that host; ``.example.com`` is it and its subdomains."""
+    return host == pattern.lstrip(".") or (
+        pattern.startswith(".") and host.endswith(pattern)
+    )
 
 
 def channel_uri_check(uri: str) -> str:
@@ -39,10 +44,7 @@ def channel_uri_check(uri: str) -> str:
         host = (parts.hostname or "").lower()
     except (ValidationError, ValueError):
         host, parts = "", None
-    allowed = bool(host) and any(
-        host == pattern.lstrip(".") or (pattern.startswith(".") and host.endswith(pattern))
-        for pattern in hosts
-    )
+    allowed = bool(host) and any(_host_matches(host, pattern) for pattern in hosts)
     secure = parts is not None and (parts.scheme == "https" or host in LOOPBACK)
     if not (allowed and secure):
         raise ChannelError.NOT_WNS.error(hosts=", ".join(hosts))
