@@ -16,7 +16,8 @@ def test_support_sees_notifications_channels_and_credentials_read_only(
 ):
     wns_credentials_set(app=app, package_sid="sid-1", client_secret="s3cret", user=None)
     channel_register(
-        app_customer=AppCustomerFactory(app=app), uri="https://db5p.notify.windows.com/?token=1"
+        app_customer=AppCustomerFactory(app=app),
+        uri="https://db5p.notify.windows.com/?token=1",
     )
     sent = Notification.objects.create(
         app=app,
