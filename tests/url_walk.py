@@ -13,6 +13,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from api.services import api_token_create
 from engagement.services.segments import segment_create
 from notifications.services.notifications import notification_save_draft
 from targeting.services.flights import flight_create
@@ -67,8 +68,8 @@ def valid_path_values(route: str, name: str, ids: dict[str, int]) -> dict[str, s
 
 
 def objects_to_walk(*, partner, app, user) -> dict[str, int]:
-    """Create a segment, a known user group, a flight and a notification
-    draft for the path parameters.
+    """Create a segment, a known user group, a flight, a notification draft
+    and a partner API token for the path parameters.
 
     Returns their ids keyed by the prefix of their URL names, as
     ``valid_path_values`` takes them.
@@ -90,7 +91,11 @@ def objects_to_walk(*, partner, app, user) -> dict[str, int]:
         },
         user=user,
     )
+    token, _secret = api_token_create(
+        kind="partner", partner=partner, name="CRM sync", user=user
+    )
     return {
+        "api_settings:token": token.pk,
         "engagement:segment": segment.pk,
         "engagement:known_user_group": group.pk,
         "targeting:app": app.pk,
