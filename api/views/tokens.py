@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,8 +27,6 @@ from customers.scope import partner_view
 from engagement.forms import service_errors_attach
 
 VIEWER_REFUSAL = gettext_lazy("Viewers cannot create or revoke API tokens.")
-# The endpoint the page's curl example calls: a partner token's first read.
-GROUPS_PATH = "/api/v1/groups"
 
 
 def _get_token(request: HttpRequest, pk: int) -> ApiToken:
@@ -72,7 +71,8 @@ def token_create(request: HttpRequest) -> HttpResponse:
                     {
                         "token": token,
                         "secret": secret,
-                        "groups_url": request.build_absolute_uri(GROUPS_PATH),
+                        # The page's curl example: a partner token's first read.
+                        "groups_url": request.build_absolute_uri(reverse("api:groups")),
                     },
                 )
                 # Neither the browser nor a proxy may keep the page.

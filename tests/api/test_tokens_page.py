@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from api.models import ApiToken, TokenKind
@@ -158,6 +159,16 @@ def test_creating_shows_the_token_once_with_a_copy_button_and_a_curl_example(
     listing = editor_client.get(LIST).content.decode()
     assert secret not in listing
     assert f"<code>{token.prefix}…</code>" in listing
+
+
+def test_the_curl_example_answers_with_the_partners_groups(editor_client, partner):
+    html = editor_client.post(CREATE, {"name": "CRM sync"}).content.decode()
+    secret = TOKEN.search(html).group(0)
+    url = re.search(r"Bearer [^\"]+\" (\S+)</code>", html).group(1)
+    assert url == "http://testserver" + reverse("api:groups")
+    response = Client().get(url, headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200
+    assert "application/json" in response["Content-Type"]
 
 
 def test_unticked_can_change_groups_creates_a_read_only_token(editor_client):
