@@ -86,6 +86,7 @@ class ApiError(ErrorCode):
     UNKNOWN_GROUP = "unknown_group", _("None of your groups has this ID.")
     BAD_CURSOR = "bad_cursor", _("This cursor is not valid.")
     BAD_STATUS = "bad_status", _("Choose member or pending.")
+    BLANK = "blank", _("Give this parameter a value, or leave it out.")
     BAD_PAGE_SIZE = (
         "bad_page_size",
         _("The page size must be a whole number from 1 to %(limit)s."),

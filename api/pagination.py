@@ -1,14 +1,22 @@
 """Cursor pagination (DRF's): pages stay stable while rows are added, and a
-page costs one indexed range read however deep it is."""
+page costs one indexed range read however deep it is.
+
+A cursor is the client's to send back, so it is read as untrusted input: a
+position that its ordering column could not hold (a pk that is not a whole
+number in range, an address with a NUL) is a 400, never a database error.
+"""
 
 from __future__ import annotations
 
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from base64 import b64decode
+from urllib import parse
+
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
 from api.errors import ApiError
 from api.exceptions import Invalid
+from customers.http import MAX_ID
 
 
 def _invalid(param: str, error: ApiError, **params: int) -> Invalid:
@@ -52,16 +60,37 @@ class ApiCursorPagination(CursorPagination):
                 )
         return parameters
 
-    def decode_cursor(self, request: Request):
-        """A cursor that cannot be read is the client's mistake: 400, not 404."""
+    def position_valid(self, position: str) -> bool:
+        """Whether the ordering column could hold ``position``."""
+        raise NotImplementedError
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """Read the cursor as DRF does; one that cannot be read, or whose
+        position the ordering column could not hold, is the client's
+        mistake: 400, not DRF's 404 nor a database error."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return None
         try:
-            return super().decode_cursor(request)
-        except NotFound:
+            text = b64decode(encoded.encode("ascii"), validate=True).decode("ascii")
+            tokens = parse.parse_qs(text, keep_blank_values=True)
+            offset = int(tokens.get("o", ["0"])[0])
+            reverse = bool(int(tokens.get("r", ["0"])[0]))
+            position = tokens.get("p", [None])[0]
+        except (TypeError, ValueError):
             raise _invalid(self.cursor_query_param, ApiError.BAD_CURSOR) from None
+        if not 0 <= offset <= self.offset_cutoff or (
+            position is not None and not self.position_valid(position)
+        ):
+            raise _invalid(self.cursor_query_param, ApiError.BAD_CURSOR)
+        return Cursor(offset=offset, reverse=reverse, position=position)
 
 
 class GroupPagination(ApiCursorPagination):
     ordering = "pk"
+
+    def position_valid(self, position: str) -> bool:
+        return position.isascii() and position.isdigit() and int(position) <= MAX_ID
 
 
 class AddressPagination(ApiCursorPagination):
@@ -70,3 +99,6 @@ class AddressPagination(ApiCursorPagination):
     page_size = 1_000
     max_page_size = 10_000
     ordering = "email"
+
+    def position_valid(self, position: str) -> bool:
+        return len(position) <= 254 and "\x00" not in position

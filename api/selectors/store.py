@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from customers.models import App, AppCustomer, Customer
+from customers.models import App, AppCustomer, Customer, store_product_id_validator
 from engagement.models import KnownUserGroup, Segment
 from targeting.models import Flight
 from targeting.selectors.audience import app_visible_to
@@ -33,8 +33,12 @@ class StoreTargeting:
 
 
 def store_app_get(*, product_id: str) -> App | None:
-    """The app with this Store product ID (any case), if any."""
-    return App.objects.filter(store_product_id=product_id.upper()).first()
+    """The app with this Store product ID (any case), if any; a string that
+    cannot be one (a NUL would be a database error) is not looked up."""
+    product_id = product_id.upper()
+    if not store_product_id_validator.regex.match(product_id):
+        return None
+    return App.objects.filter(store_product_id=product_id).first()
 
 
 def store_customer_get(

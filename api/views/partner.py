@@ -163,7 +163,7 @@ class AddressesView(_GroupView):
     def get(self, request: Request, pk: int) -> Response:
         group = self.known_user_group_get(pk)
         wanted = request.query_params.get("status", "")
-        if wanted not in ("", "member", "pending"):
+        if "status" in request.query_params and wanted not in ("member", "pending"):
             raise invalid_from(
                 ValidationError(ApiError.BAD_STATUS.message, code=ApiError.BAD_STATUS),
                 field="status",

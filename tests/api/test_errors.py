@@ -101,3 +101,37 @@ def test_a_store_token_on_a_store_endpoint_with_a_wrong_method(client, app):
     assert_json_error(
         client.post(url, headers=bearer(token)), 405, "method_not_allowed"
     )
+
+
+@pytest.mark.parametrize(
+    "product_id", ["%00AAAAAAAAAAA", "9N7RIJ75M9Z%00", "ÉÉÉÉÉÉÉÉÉÉÉÉ", "short"]
+)
+def test_a_product_id_that_cannot_be_one_is_404_not_a_database_error(
+    client, db, product_id
+):
+    token = store_token()
+    response = client.get(
+        f"/api/v1/store/apps/{product_id}/targeting",
+        {"customer_id": 1},
+        headers=bearer(token),
+    )
+    assert_json_error(response, 404, "unknown_app")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "p=abc",  # not a pk
+        "p=99999999999999999999",  # past bigint
+        "p=%00",  # NUL
+        "o=-1",
+        "o=x",
+    ],
+)
+def test_a_forged_cursor_is_400(client, token, raw):
+    import base64
+
+    cursor = base64.b64encode(raw.encode()).decode()
+    response = call(client, "GET", GROUPS, token, cursor=cursor)
+    body = assert_json_error(response, 400, "invalid")
+    assert body["errors"]["cursor"][0]["code"] == "bad_cursor"

@@ -328,3 +328,39 @@ def test_a_store_token_never_opens_a_partner_endpoint(client, groups):
             401,
             "wrong_token_kind",
         ), url
+
+
+def test_pages_of_addresses_end_on_an_internationalised_address(client, token, partner):
+    emails = ["a@exämple.com", "b@exämple.com", "c@example.com"]
+    group = known_user_group(partner=partner, name="World", emails=emails)
+    page = call(client, "GET", addresses_url(group), token, page_size=1).json()
+    rows = list(page["results"])
+    while page["next"]:
+        page = client.get(
+            page["next"], headers={"Authorization": f"Bearer {token}"}
+        ).json()
+        rows += page["results"]
+    assert [r["email"] for r in rows] == sorted(emails)
+
+
+def test_a_forged_address_cursor_is_400(client, token, groups):
+    import base64
+
+    cursor = base64.b64encode(b"p=a%00b").decode()
+    response = call(client, "GET", addresses_url(groups["beta"]), token, cursor=cursor)
+    assert response.status_code == 400
+    assert response.json()["errors"]["cursor"][0]["code"] == "bad_cursor"
+
+
+@pytest.mark.parametrize("query", [{"kind": ""}, {"app": " "}])
+def test_a_filter_sent_empty_is_400(client, token, groups, query):
+    response = call(client, "GET", GROUPS, token, **query)
+    assert response.status_code == 400
+    [name] = query
+    assert response.json()["errors"][name][0]["code"] == "blank"
+
+
+def test_an_address_status_sent_empty_is_400(client, token, groups):
+    response = call(client, "GET", addresses_url(groups["beta"]), token, status="")
+    assert response.status_code == 400
+    assert response.json()["errors"]["status"][0]["code"] == "bad_status"
