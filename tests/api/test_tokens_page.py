@@ -47,6 +47,11 @@ def test_an_empty_list_says_so_and_offers_a_new_token(editor_client):
     assert f'href="{CREATE}"' in html
 
 
+def test_the_list_links_the_api_reference(viewer_client):
+    html = viewer_client.get(LIST).content.decode()
+    assert f'href="{reverse("api:docs")}"' in html
+
+
 def test_the_list_shows_each_token_by_its_prefix_never_its_digest(editor_client, token):
     html = editor_client.get(LIST).content.decode()
     cells = row(html, token)
