@@ -142,24 +142,29 @@ class GroupDetailSerializer(GroupSerializer):
     known_user_group = KnownUserGroupDetailSerializer(allow_null=True)
 
 
-class KnownUserGroupCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100, trim_whitespace=False)
-    addresses = serializers.ListField(
+def _address_list(help_text: str) -> serializers.ListField:
+    """A list of e-mail addresses as typed: the service trims, lower-cases,
+    drops duplicates and checks them, naming each bad one's position."""
+    return serializers.ListField(
         child=serializers.CharField(
             allow_blank=True, max_length=1000, trim_whitespace=False
         ),
-        help_text="1 to the limit of e-mail addresses; trimmed, lower-cased, "
-        "duplicates dropped. Any invalid address and nothing is saved.",
+        help_text=help_text,
+    )
+
+
+class KnownUserGroupCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, trim_whitespace=False)
+    addresses = _address_list(
+        "1 to the limit of e-mail addresses; trimmed, lower-cased, "
+        "duplicates dropped. Any invalid address and nothing is saved."
     )
 
 
 class AddressesReplaceSerializer(serializers.Serializer):
-    addresses = serializers.ListField(
-        child=serializers.CharField(
-            allow_blank=True, max_length=1000, trim_whitespace=False
-        ),
-        help_text="The group's whole new list: what is not in it is removed. "
-        "Any invalid address and nothing changes.",
+    addresses = _address_list(
+        "The group's whole new list: what is not in it is removed. "
+        "Any invalid address and nothing changes."
     )
 
 

@@ -6,13 +6,12 @@ French, at 1280 and 375 px, none wider than the screen."""
 import re
 
 import pytest
-from django.conf import settings as django_settings
 from playwright.sync_api import expect
 
 from api.models import ApiToken
 from api.services import api_token_create, api_token_revoke, api_token_use
 from tests.browser.axe import axe_failures, reflow_failures
-from tests.factories import PASSWORD
+from tests.browser.contexts import language_context, sign_in_by_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,21 +79,7 @@ def test_the_token_pages_are_accessible_and_fit_the_screen(
         user=editor,
     )
     api_token_revoke(token=revoked, user=editor)
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="fr-FR" if language == "fr" else "en-US",
-        viewport={"width": width, "height": 900},
-    )
-    context.add_cookies(
-        [
-            {
-                "name": django_settings.LANGUAGE_COOKIE_NAME,
-                "value": language,
-                "url": live_server.url,
-            }
-        ]
-    )
-    context.set_default_timeout(10_000)
+    context = language_context(browser, live_server.url, language, width)
     page = context.new_page()
     try:
         sign_in_by_name(page, "editor")
@@ -138,12 +123,3 @@ def create(page):
     with page.expect_navigation():
         page.locator("#token-form button[type=submit]").click()
     expect(page.locator("#token-secret")).to_be_visible()
-
-
-def sign_in_by_name(page, username):
-    """Sign in by the fields' names: the labels are translated."""
-    page.goto("/accounts/login/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    with page.expect_navigation():
-        page.locator("input[name=password]").press("Enter")

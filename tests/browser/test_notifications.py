@@ -6,7 +6,6 @@ French, at 1280 and 375 px, none wider than the screen."""
 import datetime as dt
 
 import pytest
-from django.conf import settings as django_settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -20,8 +19,8 @@ from notifications.services.notifications import (
     notification_schedule,
 )
 from tests.browser.axe import axe_failures, reflow_failures
+from tests.browser.contexts import language_context, sign_in_by_name
 from tests.factories import (
-    PASSWORD,
     AppCustomerFactory,
     CustomerFactory,
     known_user_group,
@@ -143,21 +142,7 @@ def test_the_notification_pages_are_accessible_and_fit_the_screen(
         values={**toast, "name": "Near", "send_at": later + dt.timedelta(minutes=5)},
         user=editor,
     )
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="fr-FR" if language == "fr" else "en-US",
-        viewport={"width": width, "height": 900},
-    )
-    context.add_cookies(
-        [
-            {
-                "name": django_settings.LANGUAGE_COOKIE_NAME,
-                "value": language,
-                "url": live_server.url,
-            }
-        ]
-    )
-    context.set_default_timeout(10_000)
+    context = language_context(browser, live_server.url, language, width)
     page = context.new_page()
     try:
         sign_in_by_name(page, "editor")
@@ -191,15 +176,6 @@ def test_the_notification_pages_are_accessible_and_fit_the_screen(
         assert not failures, "\n\n".join(failures)
     finally:
         context.close()
-
-
-def sign_in_by_name(page, username):
-    """Sign in by the fields' names: the labels are translated."""
-    page.goto("/accounts/login/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    with page.expect_navigation():
-        page.locator("input[name=password]").press("Enter")
 
 
 def send_near(page):
