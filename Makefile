@@ -27,6 +27,8 @@ run: install
 	@echo "  Sign in as demo / demo-password (editor), viewer / demo-password,"
 	@echo "  other / demo-password (another partner); support / demo-password"
 	@echo "  for the support admin at http://127.0.0.1:$(PORT)/admin/"
+	@echo "  API reference: http://127.0.0.1:$(PORT)/api/v1/docs (tokens: Settings >"
+	@echo "  API tokens, or manage.py api_token_create; see the README's API section)"
 	@echo "  Web server, Celery worker, Celery beat and the local WNS stand-in"
 	@echo "  (push notifications, port 8600) start below; Ctrl-C stops all four."
 	@echo ""
