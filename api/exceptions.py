@@ -48,10 +48,10 @@ def error_body(error: ApiError | str, message: Any, **extra: Any) -> dict[str, A
 
 def _item(error: DjangoValidationError) -> dict[str, Any]:
     params = error.params or {}
-    message = error.message % params if params else error.message
+    # Django fills the message from its params, as a form would show it.
     item: dict[str, Any] = {
         "code": str(error.code or "invalid"),
-        "message": str(message),
+        "message": error.messages[0],
     }
     for name in ITEM_PARAMS:
         if name in params:

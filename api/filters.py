@@ -8,7 +8,6 @@ has made a mistake worth showing.
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import ValidationError
 
 from api.errors import ApiError
 from engagement.models import CustomerGroup, GroupKind
@@ -32,8 +31,6 @@ class GroupFilter(django_filters.FilterSet):
         valid = super().is_valid()
         for name in self.filters:
             if name in self.data and not self.data.get(name, "").strip():
-                self.form.add_error(
-                    name, ValidationError(ApiError.BLANK.message, code=ApiError.BLANK)
-                )
+                self.form.add_error(name, ApiError.BLANK.error())
                 valid = False
         return valid

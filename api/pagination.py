@@ -15,16 +15,13 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
 from api.errors import ApiError
-from api.exceptions import Invalid
+from api.exceptions import invalid_from
 from customers.http import MAX_ID
 
 
-def _invalid(param: str, error: ApiError, **params: int) -> Invalid:
-    message = error.message % params if params else error.message
-    return Invalid({param: [{"code": error.value, "message": str(message)}]})
-
-
 class ApiCursorPagination(CursorPagination):
+    """Rows by primary key, 100 a page (the partner's groups)."""
+
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1_000
@@ -42,10 +39,9 @@ class ApiCursorPagination(CursorPagination):
         except ValueError:
             size = 0
         if len(sent) != 1 or not 1 <= size <= self.max_page_size:
-            raise _invalid(
-                self.page_size_query_param,
-                ApiError.BAD_PAGE_SIZE,
-                limit=self.max_page_size,
+            raise invalid_from(
+                ApiError.BAD_PAGE_SIZE.error(limit=self.max_page_size),
+                field=self.page_size_query_param,
             )
         return size
 
@@ -61,8 +57,8 @@ class ApiCursorPagination(CursorPagination):
         return parameters
 
     def position_valid(self, position: str) -> bool:
-        """Whether the ordering column could hold ``position``."""
-        raise NotImplementedError
+        """Whether the ordering column could hold ``position``: here a pk."""
+        return position.isascii() and position.isdigit() and int(position) <= MAX_ID
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         """Read the cursor as DRF does; one that cannot be read, or whose
@@ -78,19 +74,16 @@ class ApiCursorPagination(CursorPagination):
             reverse = bool(int(tokens.get("r", ["0"])[0]))
             position = tokens.get("p", [None])[0]
         except (TypeError, ValueError):
-            raise _invalid(self.cursor_query_param, ApiError.BAD_CURSOR) from None
+            raise invalid_from(
+                ApiError.BAD_CURSOR.error(), field=self.cursor_query_param
+            ) from None
         if not 0 <= offset <= self.offset_cutoff or (
             position is not None and not self.position_valid(position)
         ):
-            raise _invalid(self.cursor_query_param, ApiError.BAD_CURSOR)
+            raise invalid_from(
+                ApiError.BAD_CURSOR.error(), field=self.cursor_query_param
+            )
         return Cursor(offset=offset, reverse=reverse, position=position)
-
-
-class GroupPagination(ApiCursorPagination):
-    ordering = "pk"
-
-    def position_valid(self, position: str) -> bool:
-        return position.isascii() and position.isdigit() and int(position) <= MAX_ID
 
 
 class AddressPagination(ApiCursorPagination):

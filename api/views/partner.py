@@ -17,7 +17,7 @@ from api.errors import ApiError
 from api.exceptions import invalid_from
 from api.filters import GroupFilter
 from api.negotiation import FirstRenderer
-from api.pagination import AddressPagination, GroupPagination
+from api.pagination import AddressPagination, ApiCursorPagination
 from api.selectors import (
     partner_group_get,
     partner_group_list,
@@ -66,7 +66,7 @@ class _GroupView(PartnerView):
 
 class GroupListView(PartnerView, ListAPIView):
     serializer_class = GroupSerializer
-    pagination_class = GroupPagination
+    pagination_class = ApiCursorPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = GroupFilter
 
@@ -164,10 +164,7 @@ class AddressesView(_GroupView):
         group = self.known_user_group_get(pk)
         wanted = request.query_params.get("status", "")
         if "status" in request.query_params and wanted not in ("member", "pending"):
-            raise invalid_from(
-                ValidationError(ApiError.BAD_STATUS.message, code=ApiError.BAD_STATUS),
-                field="status",
-            )
+            raise invalid_from(ApiError.BAD_STATUS.error(), field="status")
         addresses = known_user_group_addresses(group=group, status=wanted)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(addresses, request, view=self)

@@ -1,10 +1,14 @@
-"""Browser contexts of the accessibility walks: one language and width, and
-a user signed in through the translated sign-in page."""
+"""Browser contexts of the accessibility walks: one language and width, a
+user signed in through the translated sign-in page, and the walk itself."""
 
 from __future__ import annotations
 
-from django.conf import settings as django_settings
+from collections.abc import Callable
 
+from django.conf import settings as django_settings
+from playwright.sync_api import expect
+
+from tests.browser.axe import axe_failures, reflow_failures
 from tests.factories import PASSWORD
 
 HEIGHT = 900
@@ -37,3 +41,28 @@ def sign_in_by_name(page, username: str) -> None:
     page.locator("input[name=password]").fill(PASSWORD)
     with page.expect_navigation():
         page.locator("input[name=password]").press("Enter")
+
+
+def walk_failures(
+    page, *, language: str, label: str, steps: list[tuple[str, Callable | None]]
+) -> list[str]:
+    """Open each page (then act on it, if a step says how) and return the
+    axe-core and reflow failures found on each, named by page and action."""
+    failures = []
+    for path, then in steps:
+        page.goto(path)
+        if then:
+            then(page)
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        found = "\n".join(
+            filter(
+                None,
+                [
+                    axe_failures(page, check=f"{label} {path}"),
+                    reflow_failures(page),
+                ],
+            )
+        )
+        if found:
+            failures.append(f"{path} {then.__name__ if then else ''}:\n{found}")
+    return failures

@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 
 from api.models import ApiToken
 from api.services import api_token_create, api_token_revoke, api_token_use
-from tests.browser.axe import axe_failures, reflow_failures
-from tests.browser.contexts import language_context, sign_in_by_name
+from tests.browser.contexts import language_context, sign_in_by_name, walk_failures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,30 +82,19 @@ def test_the_token_pages_are_accessible_and_fit_the_screen(
     page = context.new_page()
     try:
         sign_in_by_name(page, "editor")
-        failures = []
-        for path, then in [
-            ("/settings/api-tokens/", None),
-            ("/settings/api-tokens/new/", None),
-            ("/settings/api-tokens/new/", submit_empty),
-            ("/settings/api-tokens/new/", create),
-            (f"/settings/api-tokens/{active.pk}/revoke/", None),
-            (f"/settings/api-tokens/{revoked.pk}/revoke/", None),
-        ]:
-            page.goto(path)
-            if then:
-                then(page)
-            expect(page.locator("html")).to_have_attribute("lang", language)
-            found = "\n".join(
-                filter(
-                    None,
-                    [
-                        axe_failures(page, check=f"api tokens {path}"),
-                        reflow_failures(page),
-                    ],
-                )
-            )
-            if found:
-                failures.append(f"{path} {then.__name__ if then else ''}:\n{found}")
+        failures = walk_failures(
+            page,
+            language=language,
+            label="api tokens",
+            steps=[
+                ("/settings/api-tokens/", None),
+                ("/settings/api-tokens/new/", None),
+                ("/settings/api-tokens/new/", submit_empty),
+                ("/settings/api-tokens/new/", create),
+                (f"/settings/api-tokens/{active.pk}/revoke/", None),
+                (f"/settings/api-tokens/{revoked.pk}/revoke/", None),
+            ],
+        )
         assert not failures, "\n\n".join(failures)
     finally:
         context.close()

@@ -18,8 +18,7 @@ from notifications.services.notifications import (
     notification_save_draft,
     notification_schedule,
 )
-from tests.browser.axe import axe_failures, reflow_failures
-from tests.browser.contexts import language_context, sign_in_by_name
+from tests.browser.contexts import language_context, sign_in_by_name, walk_failures
 from tests.factories import (
     AppCustomerFactory,
     CustomerFactory,
@@ -146,33 +145,22 @@ def test_the_notification_pages_are_accessible_and_fit_the_screen(
     page = context.new_page()
     try:
         sign_in_by_name(page, "editor")
-        failures = []
-        for path, then in [
-            ("/engage/notifications/", None),
-            (f"/engage/apps/{app.pk}/notifications/", None),
-            (f"/engage/apps/{app.pk}/notifications/new/", None),
-            (f"/engage/apps/{app.pk}/notifications/new/", save_empty),
-            (f"/engage/notifications/{draft.pk}/edit/", None),
-            (f"/engage/notifications/{draft.pk}/", None),
-            (f"/engage/notifications/{sending.pk}/", None),
-            (f"/engage/notifications/{near.pk}/", send_near),
-            (f"/engage/apps/{app.pk}/notifications/settings/", None),
-        ]:
-            page.goto(path)
-            if then:
-                then(page)
-            expect(page.locator("html")).to_have_attribute("lang", language)
-            found = "\n".join(
-                filter(
-                    None,
-                    [
-                        axe_failures(page, check=f"notifications {path}"),
-                        reflow_failures(page),
-                    ],
-                )
-            )
-            if found:
-                failures.append(f"{path}:\n{found}")
+        failures = walk_failures(
+            page,
+            language=language,
+            label="notifications",
+            steps=[
+                ("/engage/notifications/", None),
+                (f"/engage/apps/{app.pk}/notifications/", None),
+                (f"/engage/apps/{app.pk}/notifications/new/", None),
+                (f"/engage/apps/{app.pk}/notifications/new/", save_empty),
+                (f"/engage/notifications/{draft.pk}/edit/", None),
+                (f"/engage/notifications/{draft.pk}/", None),
+                (f"/engage/notifications/{sending.pk}/", None),
+                (f"/engage/notifications/{near.pk}/", send_near),
+                (f"/engage/apps/{app.pk}/notifications/settings/", None),
+            ],
+        )
         assert not failures, "\n\n".join(failures)
     finally:
         context.close()
