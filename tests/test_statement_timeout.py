@@ -236,7 +236,9 @@ def test_partners_never_wait_for_a_running_recompute(
     # task in the request, which would wait for the lock).
     sent = []
     monkeypatch.setattr(
-        segment_recompute_task, "apply_async", lambda args: sent.append(args)
+        segment_recompute_task,
+        "apply_async",
+        lambda args, kwargs=None: sent.append(args),
     )
 
     from django.db import connections

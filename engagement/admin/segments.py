@@ -161,9 +161,17 @@ class SegmentRunAdmin(admin.ModelAdmin):
         "member_count",
         "joined",
         "left",
+        "incremental",
+        "shared_scan",
         "has_error",
     ]
-    list_filter = ["trigger", ("error", admin.EmptyFieldListFilter), "segment"]
+    list_filter = [
+        "trigger",
+        "incremental",
+        "shared_scan",
+        ("error", admin.EmptyFieldListFilter),
+        "segment",
+    ]
     list_select_related = ["segment"]
     search_fields = ["segment__name", "error"]
     autocomplete_fields = ["segment"]

@@ -51,6 +51,11 @@ class Segment(CustomerGroup):
         _("available app customers"), null=True, blank=True
     )
     computed_at = models.DateTimeField(_("last computed"), null=True, blank=True)
+    # The day of computation (UTC) the last full recompute evaluated the
+    # definition for: an incremental update re-evaluates only the changed
+    # customers, so it is exact only on that same day (age groups, windows
+    # and "in the last N days" move with the calendar alone).
+    computed_for = models.DateField(_("computed for"), null=True, blank=True)
     version = models.PositiveIntegerField(_("applied version"), default=0)
     pending_version = models.PositiveIntegerField(_("requested version"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
@@ -290,6 +295,11 @@ class SegmentRun(models.Model):
     member_count = models.PositiveIntegerField(_("members"), null=True, blank=True)
     joined = models.PositiveIntegerField(_("joined"), null=True, blank=True)
     left = models.PositiveIntegerField(_("left"), null=True, blank=True)
+    # Re-evaluated only the customers whose data changed (after an import),
+    # not every customer of the app.
+    incremental = models.BooleanField(_("changed customers only"), default=False)
+    # Computed with the app's other due segments in one scan (the daily run).
+    shared_scan = models.BooleanField(_("with the app's other segments"), default=False)
     error = models.TextField(_("error"), blank=True)
 
     class Meta:

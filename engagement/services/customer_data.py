@@ -28,7 +28,8 @@ def customer_data_changed(*, app_ids: Iterable[int], since: dt.datetime) -> list
     ``app_ids`` are the apps whose customers' facts changed, ``since`` is a
     moment before the first write. Clear the apps' stored available-customer
     counts (every process counts them again), ask for a recompute of every
-    segment of those apps (sent when the transaction commits), and link the
+    segment of those apps (sent when the transaction commits) that may
+    re-evaluate only the customers written since ``since``, and link the
     known user groups' addresses of every customer written since ``since``
     now rather than at the linker's next pass. Return what was done, one line
     each, for the command that wrote the data to print.
@@ -39,7 +40,7 @@ def customer_data_changed(*, app_ids: Iterable[int], since: dt.datetime) -> list
     requested = 0
     if app_ids:
         requested = segments_request_recompute_for_apps(
-            app_ids=app_ids, trigger=SegmentRun.Trigger.IMPORT
+            app_ids=app_ids, trigger=SegmentRun.Trigger.IMPORT, changed_since=since
         )
     if requested:
         lines.append(f"asked {requested} segment(s) to recompute")

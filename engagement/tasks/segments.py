@@ -1,8 +1,11 @@
 """Celery tasks of the segment membership engine: ids in, one service call.
 
-Fan-out is one task per segment, so more workers on more machines compute
-more segments at once.
+Fan-out is one task per segment (saves, Refresh, imports) or per app (the
+daily run, one scan of the app for all its due segments), so more workers on
+more machines compute more segments at once.
 """
+
+import datetime as dt
 
 from celery import shared_task
 from kombu.exceptions import OperationalError as BrokerError
@@ -34,13 +37,42 @@ RECOMPUTE_TIME_LIMIT = 16 * 60
     time_limit=RECOMPUTE_TIME_LIMIT,
     **RETRY,
 )
-def segment_recompute_task(segment_id: int, version: int, trigger: str) -> None:
+def segment_recompute_task(
+    segment_id: int, version: int, trigger: str, changed_since: str | None = None
+) -> None:
     """Apply version ``version`` (or newer) of one segment's membership.
 
     A stale or redelivered task (the version is applied) changes nothing.
+    ``changed_since`` (ISO 8601, an import's start) lets it re-evaluate only
+    the customers written since then.
     """
     membership.segment_recompute(
-        segment_id=segment_id, version=version, trigger=trigger
+        segment_id=segment_id,
+        version=version,
+        trigger=trigger,
+        changed_since=dt.datetime.fromisoformat(changed_since)
+        if changed_since
+        else None,
+    )
+
+
+@shared_task(
+    acks_late=True,
+    soft_time_limit=RECOMPUTE_SOFT_TIME_LIMIT,
+    time_limit=RECOMPUTE_TIME_LIMIT,
+    **RETRY,
+)
+def segments_recompute_app_task(
+    app_id: int, requests: list[list[int]], trigger: str
+) -> None:
+    """Apply the requested versions of one app's due segments in one scan.
+
+    ``requests`` are ``[segment id, version]`` pairs (the daily run).
+    """
+    membership.segments_recompute_shared(
+        app_id=app_id,
+        requests=[(segment_id, version) for segment_id, version in requests],
+        trigger=trigger,
     )
 
 

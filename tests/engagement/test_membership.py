@@ -199,7 +199,7 @@ def test_a_failure_mid_transaction_keeps_the_previous_membership(
     recompute(segment)
     assert members(segment) == kept
 
-    def broken(*, segment, today):
+    def broken(*, segment, today, **_):
         SegmentMembership.objects.filter(segment=segment).delete()  # half done…
         raise RuntimeError("disk on fire")  # …then the fault
 
@@ -219,7 +219,7 @@ def test_a_transient_database_error_rolls_back_and_propagates_for_a_retry(
 ):
     from django.db import OperationalError
 
-    def flaky(*, segment, today):
+    def flaky(*, segment, today, **_):
         raise OperationalError("connection reset")
 
     monkeypatch.setattr(engine, "_apply_diff", flaky)

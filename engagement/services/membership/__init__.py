@@ -12,6 +12,7 @@ from engagement.services.membership.engine import (
     POSTGRESQL_SETTINGS,
     TRANSIENT_ERRORS,
     segment_recompute,
+    segments_recompute_shared,
 )
 from engagement.services.membership.lock import (
     RECOMPUTE_LOCK_SQL,
@@ -34,6 +35,7 @@ __all__ = [
     "segment_recompute_lock_try",
     "segment_refresh",
     "segment_request_recompute",
+    "segments_recompute_shared",
     "segments_request_due",
     "segments_request_recompute",
     "segments_request_recompute_for_apps",

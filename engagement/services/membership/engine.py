@@ -21,14 +21,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import BooleanField, Count, ExpressionWrapper, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from config.statement_timeout import is_statement_timeout
+from customers.models import Customer
 from engagement import rules
 from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.services.app_statistics import app_statistics_eligible_count
@@ -54,6 +59,7 @@ def segment_recompute(
     version: int,
     trigger: str = SegmentRun.Trigger.SUPPORT,
     today: dt.date | None = None,
+    changed_since: dt.datetime | None = None,
 ) -> SegmentRun | None:
     """Apply the newest requested version of a segment's membership.
 
@@ -61,84 +67,268 @@ def segment_recompute(
     or ``version`` is already applied). A failure is recorded on the run and
     the segment and the previous membership stays; transient database errors
     roll everything back and propagate, so the task retries.
+
+    ``changed_since`` (an import's start) makes the update incremental: only
+    the customers written since then are re-evaluated, when that gives
+    exactly what a full recompute would (``_incremental_applies``); otherwise
+    the recompute is full.
     """
     today = today or rules.evaluation_date()
     with transaction.atomic():
         segment_recompute_lock(segment_id=segment_id)
         segment = Segment.objects.select_related("app").filter(pk=segment_id).first()
         if segment is None or segment.version >= version:
-            logger.info(
-                "segment_recompute_skipped segment=%s version=%s applied=%s",
-                segment_id,
-                version,
-                getattr(segment, "version", None),
-            )
+            _log_skipped(segment_id=segment_id, version=version, segment=segment)
             return None
-        target = segment.pending_version
-        run = SegmentRun(
-            segment=segment, version=target, trigger=trigger, started_at=timezone.now()
+        if changed_since is not None and not _incremental_applies(
+            segment=segment, version=version, today=today
+        ):
+            changed_since = None
+        run = _run_start(
+            segment=segment, trigger=trigger, incremental=changed_since is not None
         )
-        try:
-            with transaction.atomic():  # a savepoint: failures undo only this
-                diff = _apply_diff(segment=segment, today=today)
-        except TRANSIENT_ERRORS as exc:
-            # The database had a passing fault: roll everything back and let
-            # the task retry; the segment keeps its state and membership. A
-            # statement that ran past the worker's timeout would only time
-            # out again: that is a failure to record, not to retry.
-            if not is_statement_timeout(exc):
-                raise
-            _record_crash(segment=segment, run=run, error=exc)
-            return run
-        except ValidationError as exc:
-            # The stored definition no longer validates (a rule tightened
-            # after it was saved, a row edited by support): a retry would
-            # fail the same way, so its problems are the recorded failure.
-            logger.warning(
-                "segment_definition_invalid segment=%s version=%s problems=%r",
-                segment.pk,
-                run.version,
-                exc.messages,
+        diff = _applied(
+            segment=segment,
+            run=run,
+            apply=partial(
+                _apply_diff, segment=segment, today=today, changed_since=changed_since
+            ),
+        )
+        if diff is not None:
+            _run_finish(segment=segment, run=run, diff=diff, today=today)
+    return run
+
+
+def _incremental_applies(*, segment: Segment, version: int, today: dt.date) -> bool:
+    """Whether re-evaluating only the changed customers gives the full result.
+
+    Only when the one request since the applied version is this data change
+    (a changed definition or another request in between needs everything
+    again: a full recompute supersedes pending incremental work), the last
+    computation succeeded, and it was for today (conditions that move with
+    the calendar alone would be stale for the customers not re-evaluated).
+    """
+    return (
+        segment.pending_version == version
+        and segment.version == version - 1
+        and segment.computed_for == today
+        and segment.status in {Segment.Status.ACTIVE, Segment.Status.INACTIVE}
+    )
+
+
+def segments_recompute_shared(
+    *,
+    app_id: int,
+    requests: list[tuple[int, int]],
+    trigger: str = SegmentRun.Trigger.SCHEDULE,
+    today: dt.date | None = None,
+) -> list[SegmentRun]:
+    """Apply the requested versions of several segments of one app together.
+
+    ``requests`` are ``(segment id, version)`` pairs. One transaction takes
+    every segment's recompute lock (in id order), then one pass over the
+    app's customers evaluates every due segment's definition
+    (``_apply_shared``) and applies each one's joins and leaves. Each segment
+    keeps its own version, run and failure: a definition that no longer
+    validates fails that segment alone, and if the shared pass itself fails,
+    each segment is computed on its own. Segments already at their version
+    are skipped; one moved to another app meanwhile is computed on its own.
+    Return the runs.
+    """
+    today = today or rules.evaluation_date()
+    wanted = dict(requests)
+    runs = []
+    with transaction.atomic():
+        for segment_id in sorted(wanted):
+            segment_recompute_lock(segment_id=segment_id)
+        due = []
+        for segment in (
+            Segment.objects.select_related("app").filter(pk__in=wanted).order_by("pk")
+        ):
+            if segment.version >= wanted[segment.pk]:
+                _log_skipped(
+                    segment_id=segment.pk, version=wanted[segment.pk], segment=segment
+                )
+            elif segment.app_id != app_id:
+                runs.append(
+                    segment_recompute(
+                        segment_id=segment.pk,
+                        version=wanted[segment.pk],
+                        trigger=trigger,
+                        today=today,
+                    )
+                )
+            else:
+                due.append(segment)
+        started = {
+            segment.pk: _run_start(segment=segment, trigger=trigger, shared_scan=True)
+            for segment in due
+        }
+        definitions = {}
+        for segment in due:
+            try:
+                definitions[segment.pk] = rules.definition_validate(segment.definition)
+            except ValidationError as exc:
+                _record_invalid(segment=segment, run=started[segment.pk], error=exc)
+        valid = [segment for segment in due if segment.pk in definitions]
+        diffs = None
+        if len(valid) > 1:
+            diffs = _shared_diffs(
+                app_id=app_id, definitions=definitions, valid=valid, today=today
             )
-            _record_failure(segment=segment, run=run, error="\n".join(exc.messages))
-            return run
-        except Exception as exc:
-            _record_crash(segment=segment, run=run, error=exc)
-            return run
-        run.finished_at = timezone.now()
-        run.eligible_count = diff.eligible
-        run.member_count = diff.members
-        run.joined = diff.joined
-        run.left = diff.left
-        run.save()
-        small = diff.members < settings.SEGMENT_MIN_SIZE
-        segment.version = target
-        segment.member_count = diff.members
-        segment.eligible_count = diff.eligible
+        for segment in valid:
+            run = started[segment.pk]
+            if diffs is None:
+                run.shared_scan = False
+                diff = _applied(
+                    segment=segment,
+                    run=run,
+                    apply=partial(_apply_diff, segment=segment, today=today),
+                )
+            else:
+                diff = diffs[segment.pk]
+            if diff is not None:
+                _run_finish(segment=segment, run=run, diff=diff, today=today)
+        runs.extend(started.values())
+    return [run for run in runs if run is not None]
+
+
+def _shared_diffs(
+    *,
+    app_id: int,
+    definitions: dict[int, dict],
+    valid: list[Segment],
+    today: dt.date,
+) -> dict[int, Diff] | None:
+    """Apply every valid segment's changes from one pass; None if it failed.
+
+    A failure rolls back the shared pass alone (a savepoint) and is logged:
+    the caller then computes each segment on its own, which records each
+    one's failure where it belongs. Transient errors propagate for a retry.
+    """
+    try:
+        with transaction.atomic():
+            return _apply_shared(
+                app_id=app_id,
+                definitions={segment.pk: definitions[segment.pk] for segment in valid},
+                today=today,
+            )
+    except TRANSIENT_ERRORS as exc:
+        if not is_statement_timeout(exc):
+            raise
+    except Exception:
+        pass
+    logger.exception(
+        "segments_shared_scan_failed app=%s segments=%s",
+        app_id,
+        [segment.pk for segment in valid],
+    )
+    return None
+
+
+def _log_skipped(*, segment_id: int, version: int, segment: Segment | None) -> None:
+    logger.info(
+        "segment_recompute_skipped segment=%s version=%s applied=%s",
+        segment_id,
+        version,
+        getattr(segment, "version", None),
+    )
+
+
+def _run_start(
+    *,
+    segment: Segment,
+    trigger: str,
+    incremental: bool = False,
+    shared_scan: bool = False,
+) -> SegmentRun:
+    """The run of the segment's newest requested version, started now."""
+    return SegmentRun(
+        segment=segment,
+        version=segment.pending_version,
+        trigger=trigger,
+        started_at=timezone.now(),
+        incremental=incremental,
+        shared_scan=shared_scan,
+    )
+
+
+def _applied(
+    *, segment: Segment, run: SegmentRun, apply: Callable[[], Diff]
+) -> Diff | None:
+    """Run ``apply`` in a savepoint; record a failure and return None.
+
+    Transient database errors propagate (the task retries); a statement that
+    ran past the worker's timeout would only time out again, so it is a
+    failure to record, not to retry.
+    """
+    try:
+        with transaction.atomic():  # a savepoint: failures undo only this
+            return apply()
+    except TRANSIENT_ERRORS as exc:
+        if not is_statement_timeout(exc):
+            raise
+        _record_crash(segment=segment, run=run, error=exc)
+    except ValidationError as exc:
+        _record_invalid(segment=segment, run=run, error=exc)
+    except Exception as exc:
+        _record_crash(segment=segment, run=run, error=exc)
+    return None
+
+
+def _run_finish(
+    *, segment: Segment, run: SegmentRun, diff: Diff, today: dt.date
+) -> None:
+    """Record the applied version on the run and the segment.
+
+    An incremental update leaves ``computed_at`` and ``computed_for`` as the
+    last full recompute set them: the daily run still comes for it.
+    """
+    run.finished_at = timezone.now()
+    run.eligible_count = diff.eligible
+    run.member_count = diff.members
+    run.joined = diff.joined
+    run.left = diff.left
+    run.save()
+    small = diff.members < settings.SEGMENT_MIN_SIZE
+    segment.version = run.version
+    segment.member_count = diff.members
+    segment.eligible_count = diff.eligible
+    segment.status = Segment.Status.INACTIVE if small else Segment.Status.ACTIVE
+    segment.last_error = ""
+    fields = ["version", "member_count", "eligible_count", "status", "last_error"]
+    if not run.incremental:
         segment.computed_at = run.finished_at
-        segment.status = Segment.Status.INACTIVE if small else Segment.Status.ACTIVE
-        segment.last_error = ""
-        segment.save(
-            update_fields=[
-                "version",
-                "member_count",
-                "eligible_count",
-                "computed_at",
-                "status",
-                "last_error",
-            ]
-        )
+        segment.computed_for = today
+        fields += ["computed_at", "computed_for"]
+    segment.save(update_fields=fields)
     logger.info(
         "segment_recomputed segment=%s version=%s members=%s joined=%s left=%s"
-        " seconds=%.3f",
+        " incremental=%s shared_scan=%s seconds=%.3f",
         segment.pk,
-        target,
+        run.version,
         diff.members,
         diff.joined,
         diff.left,
+        run.incremental,
+        run.shared_scan,
         (run.finished_at - run.started_at).total_seconds(),
     )
-    return run
+
+
+def _record_invalid(
+    *, segment: Segment, run: SegmentRun, error: ValidationError
+) -> None:
+    """The stored definition no longer validates (a rule tightened after it
+    was saved, a row edited by support): a retry would fail the same way, so
+    its problems are the recorded failure."""
+    logger.warning(
+        "segment_definition_invalid segment=%s version=%s problems=%r",
+        segment.pk,
+        run.version,
+        error.messages,
+    )
+    _record_failure(segment=segment, run=run, error="\n".join(error.messages))
 
 
 def _record_crash(*, segment: Segment, run: SegmentRun, error: Exception) -> None:
@@ -159,26 +349,37 @@ def _record_failure(*, segment: Segment, run: SegmentRun, error: str) -> None:
     segment.save(update_fields=["status", "last_error"])
 
 
-def _matching_sql(*, segment: Segment, today: dt.date) -> tuple[str, tuple]:
-    """SQL selecting the customer_id of every app customer the segment selects."""
+def _matching(
+    *, segment: Segment, today: dt.date, changed_since: dt.datetime | None = None
+) -> QuerySet:
+    """The customer_id of every app customer the segment selects (of those
+    written since ``changed_since``, when given)."""
     definition = rules.definition_validate(segment.definition)
-    queryset = (
-        rules.segment_queryset(definition=definition, app=segment.app_id, today=today)
-        .values("customer_id")
-        .order_by()
+    queryset = rules.segment_queryset(
+        definition=definition, app=segment.app_id, today=today
     )
-    return queryset.query.sql_with_params()
+    if changed_since is not None:
+        queryset = queryset.filter(customer__updated_at__gte=changed_since)
+    return queryset.values("customer_id").order_by()
 
 
-def _apply_diff(*, segment: Segment, today: dt.date) -> Diff:
+def _apply_diff(
+    *, segment: Segment, today: dt.date, changed_since: dt.datetime | None = None
+) -> Diff:
     eligible = app_statistics_eligible_count(app_id=segment.app_id, today=today)
     before = SegmentMembership.objects.filter(segment_id=segment.pk).count()
-    apply = (
-        _apply_changes_postgresql
-        if connection.vendor == "postgresql"
-        else _apply_changes_generic
-    )
-    joined, left = apply(segment=segment, today=today)
+    matching = _matching(segment=segment, today=today, changed_since=changed_since)
+    if changed_since is not None:
+        # Only the changed customers' rows can move: an index range over
+        # ``Customer.updated_at``, whatever the size of the app.
+        changed = Customer.objects.filter(updated_at__gte=changed_since).values("pk")
+        joined, left = _apply_changes_generic(
+            segment_id=segment.pk, matching=matching, among=changed
+        )
+    elif connection.vendor == "postgresql":
+        joined, left = _apply_changes_postgresql(segment=segment, matching=matching)
+    else:
+        joined, left = _apply_changes_generic(segment_id=segment.pk, matching=matching)
     return Diff(
         eligible=eligible, members=before + joined - left, joined=joined, left=left
     )
@@ -257,47 +458,202 @@ def postgresql_set_local(cursor, settings: dict[str, str]) -> None:
         cursor.execute(f"SET LOCAL {name} = '{value}'")
 
 
-def _apply_changes_postgresql(*, segment: Segment, today: dt.date) -> tuple[int, int]:
-    matching_sql, matching_params = _matching_sql(segment=segment, today=today)
-    segment_id_type = SegmentMembership._meta.get_field("segment").db_type(connection)
+def _apply_changes_postgresql(
+    *, segment: Segment, matching: QuerySet
+) -> tuple[int, int]:
+    matching_sql, matching_params = matching.query.sql_with_params()
     # replace(), not format(): the compiled SQL is not a format string.
     changes = (
         _POSTGRESQL_CHANGES.replace("{membership}", MEMBERSHIP_TABLE)
-        .replace("{segment_id_type}", segment_id_type)
+        .replace("{segment_id_type}", _segment_id_type())
         .replace("{matching}", matching_sql)
     )
     with connection.cursor() as cursor:
         postgresql_set_local(cursor, POSTGRESQL_SETTINGS)
         cursor.execute(changes, (segment.pk, *matching_params, segment.pk))
-        postgresql_set_local(cursor, _POSTGRESQL_LEAVE_SETTINGS)
-        cursor.execute(_POSTGRESQL_LEAVE)
-        left = cursor.rowcount
-        for name in _POSTGRESQL_LEAVE_SETTINGS:
-            cursor.execute(f"SET LOCAL {name} TO DEFAULT")
-        # In key order: appends to the primary key instead of random page
-        # splits all over it.
-        cursor.execute(_POSTGRESQL_JOIN)
-        joined = cursor.rowcount
-        cursor.execute("DROP TABLE segment_changes")
+        return _postgresql_changes_apply(cursor)
+
+
+def _segment_id_type() -> str:
+    return SegmentMembership._meta.get_field("segment").db_type(connection)
+
+
+def _postgresql_changes_apply(cursor) -> tuple[int, int]:
+    """Apply the ``segment_changes`` table and drop it; return (joined, left)."""
+    postgresql_set_local(cursor, _POSTGRESQL_LEAVE_SETTINGS)
+    cursor.execute(_POSTGRESQL_LEAVE)
+    left = cursor.rowcount
+    for name in _POSTGRESQL_LEAVE_SETTINGS:
+        cursor.execute(f"SET LOCAL {name} TO DEFAULT")
+    # In key order: appends to the primary key instead of random page
+    # splits all over it.
+    cursor.execute(_POSTGRESQL_JOIN)
+    joined = cursor.rowcount
+    cursor.execute("DROP TABLE segment_changes")
     return joined, left
 
 
-def _apply_changes_generic(*, segment: Segment, today: dt.date) -> tuple[int, int]:
-    """The same changes in portable SQL (SQLite): two set-based statements."""
-    match_sql, match_params = _matching_sql(segment=segment, today=today)
+# The daily run of several segments of one app (``segments_recompute_shared``):
+# one scan of the app's available customers selects, per customer, a boolean
+# column per segment (its compiled definition); the LATERAL VALUES turns each
+# true column into a (segment, customer) pair, and one FULL JOIN with the
+# stored membership of those segments keeps the changes of all of them in
+# the same ``segment_changes`` table the single recompute fills, applied by
+# the same DELETE and INSERT.
+_POSTGRESQL_SHARED_CHANGES = """
+CREATE TEMPORARY TABLE segment_changes AS
+SELECT coalesce(hit.segment_id, m.segment_id) AS segment_id,
+       coalesce(hit.customer_id, m.customer_id) AS customer_id,
+       m.customer_id IS NULL AS joining
+FROM (
+    SELECT v.segment_id, scan.customer_id
+    FROM ({scan}) scan
+    CROSS JOIN LATERAL (VALUES {pairs}) v(segment_id, hit)
+    WHERE v.hit
+) hit
+FULL JOIN (
+    SELECT segment_id, customer_id FROM {membership}
+    WHERE segment_id IN ({segment_ids})
+) m ON m.segment_id = hit.segment_id AND m.customer_id = hit.customer_id
+WHERE hit.customer_id IS NULL OR m.customer_id IS NULL
+"""
+
+
+def _shared_scan(
+    *, app_id: int, definitions: dict[int, dict], today: dt.date
+) -> tuple[QuerySet, dict[int, str]]:
+    """One queryset of the app's available customers with a boolean column
+    per segment (its definition); return it and each segment's column."""
+    columns = {segment_id: f"hit_{segment_id}" for segment_id in definitions}
+    scan = rules.eligible_queryset(app=app_id, today=today).annotate(
+        **{
+            columns[segment_id]: ExpressionWrapper(
+                rules.definition_q(definition, today=today),
+                output_field=BooleanField(),
+            )
+            for segment_id, definition in definitions.items()
+        }
+    )
+    return scan.values("customer_id", *columns.values()).order_by(), columns
+
+
+def _apply_shared(
+    *, app_id: int, definitions: dict[int, dict], today: dt.date
+) -> dict[int, Diff]:
+    """Apply the changes of several segments of one app from one scan."""
+    eligible = app_statistics_eligible_count(app_id=app_id, today=today)
+    before = dict(
+        SegmentMembership.objects.filter(segment_id__in=definitions)
+        .values_list("segment")
+        .annotate(count=Count("*"))
+        .order_by()
+    )
+    scan, columns = _shared_scan(app_id=app_id, definitions=definitions, today=today)
+    if connection.vendor == "postgresql":
+        changes = _apply_shared_postgresql(scan=scan, columns=columns)
+    else:
+        changes = _apply_shared_generic(scan=scan, columns=columns)
+    diffs = {}
+    for segment_id in definitions:
+        joined, left = changes.get(segment_id, (0, 0))
+        members = before.get(segment_id, 0) + joined - left
+        diffs[segment_id] = Diff(
+            eligible=eligible, members=members, joined=joined, left=left
+        )
+    return diffs
+
+
+def _apply_shared_postgresql(
+    *, scan: QuerySet, columns: dict[int, str]
+) -> dict[int, tuple[int, int]]:
+    scan_sql, scan_params = scan.query.sql_with_params()
+    segment_id_type = _segment_id_type()
+    # The ids are integers of ours, written into the statement: a parameter
+    # list would be as long as the VALUES list.
+    pairs = ", ".join(
+        f"(CAST({int(segment_id)} AS {segment_id_type}), scan.{column})"
+        for segment_id, column in columns.items()
+    )
+    changes = (
+        _POSTGRESQL_SHARED_CHANGES.replace("{membership}", MEMBERSHIP_TABLE)
+        .replace("{segment_ids}", ", ".join(str(int(pk)) for pk in columns))
+        .replace("{pairs}", pairs)
+        .replace("{scan}", scan_sql)
+    )
+    with connection.cursor() as cursor:
+        postgresql_set_local(cursor, POSTGRESQL_SETTINGS)
+        cursor.execute(changes, scan_params)
+        cursor.execute(
+            "SELECT segment_id, count(*) FILTER (WHERE joining),"
+            " count(*) FILTER (WHERE NOT joining)"
+            " FROM segment_changes GROUP BY segment_id"
+        )
+        counts = {segment_id: (joined, left) for segment_id, joined, left in cursor}
+        _postgresql_changes_apply(cursor)
+    return counts
+
+
+def _apply_shared_generic(
+    *, scan: QuerySet, columns: dict[int, str]
+) -> dict[int, tuple[int, int]]:
+    """The shared scan in portable SQL (SQLite): the scan's columns are kept
+    in a temporary table, from which each segment's changes are applied."""
+    scan_sql, scan_params = scan.query.sql_with_params()
+    counts = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {MEMBERSHIP_TABLE} WHERE segment_id = %s"
-            f" AND customer_id NOT IN (SELECT customer_id FROM ({match_sql}) matching)",
-            (segment.pk, *match_params),
+            f"CREATE TEMPORARY TABLE segment_scan AS {scan_sql}", scan_params
         )
+        try:
+            for segment_id, column in columns.items():
+                counts[segment_id] = _apply_changes_generic(
+                    segment_id=segment_id,
+                    matching=RawSQL(
+                        f"SELECT customer_id FROM segment_scan WHERE {column}", ()
+                    ),
+                )
+        finally:
+            cursor.execute("DROP TABLE segment_scan")
+    return counts
+
+
+def _apply_changes_generic(
+    *,
+    segment_id: int,
+    matching: QuerySet | RawSQL,
+    among: QuerySet | None = None,
+) -> tuple[int, int]:
+    """Apply a segment's changes in portable SQL: two set-based statements.
+
+    ``matching`` selects the customer_id of the members; with ``among`` (a
+    queryset of customer ids), only those customers can join or leave.
+    """
+    match_sql, match_params = _compiled(matching)
+    delete_sql = (
+        f"DELETE FROM {MEMBERSHIP_TABLE} WHERE segment_id = %s"
+        f" AND customer_id NOT IN (SELECT customer_id FROM ({match_sql}) matching)"
+    )
+    delete_params = (segment_id, *match_params)
+    if among is not None:
+        among_sql, among_params = _compiled(among)
+        delete_sql += f" AND customer_id IN ({among_sql})"
+        delete_params += tuple(among_params)
+    with connection.cursor() as cursor:
+        cursor.execute(delete_sql, delete_params)
         left = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {MEMBERSHIP_TABLE} (segment_id, customer_id)"
             f" SELECT %s, matching.customer_id FROM ({match_sql}) matching"
             f" WHERE NOT EXISTS (SELECT 1 FROM {MEMBERSHIP_TABLE} m"
             f" WHERE m.segment_id = %s AND m.customer_id = matching.customer_id)",
-            (segment.pk, *match_params, segment.pk),
+            (segment_id, *match_params, segment_id),
         )
         joined = cursor.rowcount
     return joined, left
+
+
+def _compiled(query: QuerySet | RawSQL) -> tuple[str, tuple]:
+    if isinstance(query, RawSQL):
+        return query.sql, tuple(query.params)
+    sql, params = query.query.sql_with_params()
+    return sql, tuple(params)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from django.conf import settings
@@ -70,22 +70,42 @@ def segment_request_recompute(
     return version
 
 
-def segments_request_recompute(*, segments: Iterable[Segment], trigger: str) -> int:
+def segments_request_recompute(
+    *,
+    segments: Iterable[Segment],
+    trigger: str,
+    changed_since: dt.datetime | None = None,
+) -> int:
     """Ask for a recompute of each segment (one task each); return how many.
 
     The tasks are sent together when the transaction commits. Once the broker
     refuses one, the rest are not tried (each would wait for the broker
-    again): they stay requested and the sweeper sends them.
+    again): they stay requested and the sweeper sends them. With
+    ``changed_since`` each task may re-evaluate only the customers written
+    since then (``segment_recompute``).
     """
-    requests = [
+    requests = _requested(segments=segments, trigger=trigger)
+    if requests:
+        transaction.on_commit(
+            partial(
+                _enqueue,
+                requests=requests,
+                trigger=trigger,
+                changed_since=changed_since,
+            )
+        )
+    return len(requests)
+
+
+def _requested(*, segments: Iterable[Segment], trigger: str) -> list[tuple[int, int]]:
+    """Bump each segment's requested version; return (segment id, version)s."""
+    return [
         (
             segment.pk,
             segment_request_recompute(segment=segment, trigger=trigger, enqueue=False),
         )
         for segment in segments
     ]
-    _enqueue_on_commit(requests=requests, trigger=trigger)
-    return len(requests)
 
 
 def _enqueue_on_commit(*, requests: list[tuple[int, int]], trigger: str) -> None:
@@ -94,38 +114,66 @@ def _enqueue_on_commit(*, requests: list[tuple[int, int]], trigger: str) -> None
         transaction.on_commit(partial(_enqueue, requests=requests, trigger=trigger))
 
 
-def _enqueue(*, requests: list[tuple[int, int]], trigger: str) -> None:
+def _enqueue(
+    *,
+    requests: list[tuple[int, int]],
+    trigger: str,
+    changed_since: dt.datetime | None = None,
+) -> None:
     from engagement.tasks.segments import segment_recompute_task
 
-    for sent, (segment_id, version) in enumerate(requests):
+    since = {"changed_since": changed_since.isoformat()} if changed_since else {}
+    _send(
+        [
+            (
+                f"segment={segment_id} version={version}",
+                partial(
+                    segment_recompute_task.apply_async,
+                    (segment_id, version, trigger),
+                    since,
+                ),
+            )
+            for segment_id, version in requests
+        ],
+        trigger=trigger,
+    )
+
+
+def _send(sends: list[tuple[str, Callable[[], object]]], *, trigger: str) -> None:
+    """Call each (what, publish); stop at the first the broker refuses."""
+    for sent, (what, send) in enumerate(sends):
         try:
-            segment_recompute_task.apply_async((segment_id, version, trigger))
+            send()
         except BROKER_ERRORS as error:
             # The transaction is committed: raising would only turn a saved
             # request into an error page. The sweeper sends it later.
             logger.warning(
-                "segment_enqueue_failed segment=%s version=%s trigger=%s unsent=%s"
-                " error=%s",
-                segment_id,
-                version,
+                "segment_enqueue_failed %s trigger=%s unsent=%s error=%s",
+                what,
                 trigger,
-                len(requests) - sent,
+                len(sends) - sent,
                 error,
             )
             return
 
 
-def segments_request_recompute_for_apps(*, app_ids: Iterable[int], trigger: str) -> int:
+def segments_request_recompute_for_apps(
+    *, app_ids: Iterable[int], trigger: str, changed_since: dt.datetime | None = None
+) -> int:
     """Ask for a recompute of every segment of these apps, whose customer data
-    changed (an import)."""
+    changed (an import) since ``changed_since``."""
     segments = Segment.objects.filter(app_id__in=app_ids).order_by("pk")
-    return segments_request_recompute(segments=segments, trigger=trigger)
+    return segments_request_recompute(
+        segments=segments, trigger=trigger, changed_since=changed_since
+    )
 
 
 def segments_request_due(*, now: dt.datetime | None = None) -> int:
     """Ask for the daily recompute of every due segment, oldest first.
 
-    Due: never computed, or computed more than ``DAILY_MIN_AGE`` ago.
+    Due: never computed, or computed more than ``DAILY_MIN_AGE`` ago. One
+    task per app computes that app's due segments in one scan of its
+    customers (``segments_recompute_shared``).
     """
     now = now or timezone.now()
     due = (
@@ -133,13 +181,40 @@ def segments_request_due(*, now: dt.datetime | None = None) -> int:
             Q(computed_at__isnull=True) | Q(computed_at__lt=now - DAILY_MIN_AGE)
         )
         .order_by(F("computed_at").asc(nulls_first=True), "pk")
-        .only("pk", "pending_version")
+        .only("pk", "app_id", "pending_version")
     )
-    count = segments_request_recompute(
-        segments=due, trigger=SegmentRun.Trigger.SCHEDULE
-    )
-    logger.info("segments_daily_enqueued count=%s", count)
+    trigger = SegmentRun.Trigger.SCHEDULE
+    by_app: dict[int, list[Segment]] = {}
+    for segment in due:
+        by_app.setdefault(segment.app_id, []).append(segment)
+    batches = [
+        (app_id, _requested(segments=segments, trigger=trigger))
+        for app_id, segments in by_app.items()
+    ]
+    if batches:
+        transaction.on_commit(partial(_enqueue_shared, batches=batches))
+    count = sum(len(requests) for _app_id, requests in batches)
+    logger.info("segments_daily_enqueued count=%s apps=%s", count, len(batches))
     return count
+
+
+def _enqueue_shared(*, batches: list[tuple[int, list[tuple[int, int]]]]) -> None:
+    from engagement.tasks.segments import segments_recompute_app_task
+
+    trigger = SegmentRun.Trigger.SCHEDULE
+    _send(
+        [
+            (
+                f"app={app_id} segments={len(requests)}",
+                partial(
+                    segments_recompute_app_task.apply_async,
+                    (app_id, requests, trigger),
+                ),
+            )
+            for app_id, requests in batches
+        ],
+        trigger=trigger,
+    )
 
 
 def segments_request_stalled(

@@ -1,0 +1,322 @@
+"""Incremental updates after data changes; one scan per app for the daily run."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from customers.models import Customer
+from engagement import rules
+from engagement.models import Segment, SegmentMembership, SegmentRun
+from engagement.services import membership
+from engagement.services.customer_data import customer_data_changed
+from engagement.services.membership import engine
+from engagement.services.segments import segment_create
+from tests.factories import (
+    SPEND_OVER_10,
+    AppCustomerFactory,
+    AppFactory,
+    CustomerFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2026, 11, 28)
+IMPORT, SCHEDULE = SegmentRun.Trigger.IMPORT, SegmentRun.Trigger.SCHEDULE
+ACTIVE_30_DAYS = {
+    "version": 1,
+    "any": [
+        {
+            "all": [
+                {
+                    "attribute": "last_active_date",
+                    "operator": "in_last_days",
+                    "value": 30,
+                }
+            ]
+        }
+    ],
+}
+
+
+def spender(app, spend):
+    return AppCustomerFactory(
+        app=app, customer=CustomerFactory(store_spend=Decimal(spend))
+    ).customer
+
+
+def members(segment):
+    return set(
+        SegmentMembership.objects.filter(segment=segment).values_list(
+            "customer_id", flat=True
+        )
+    )
+
+
+def make(app, name="Spenders", definition=SPEND_OVER_10):
+    return segment_create(
+        partner=app.partner,
+        app=app,
+        name=name,
+        definition=definition,
+        user=None,
+        enqueue=False,
+    )
+
+
+def full(segment, today=TODAY):
+    segment.refresh_from_db()
+    return membership.segment_recompute(
+        segment_id=segment.pk, version=segment.pending_version, today=today
+    )
+
+
+def request(segment, trigger=IMPORT):
+    return membership.segment_request_recompute(
+        segment=segment, trigger=trigger, enqueue=False
+    )
+
+
+def incremental(segment, since, today=TODAY, version=None):
+    version = version or request(segment)
+    return membership.segment_recompute(
+        segment_id=segment.pk,
+        version=version,
+        trigger=IMPORT,
+        today=today,
+        changed_since=since,
+    )
+
+
+def spend(customer, amount, *, stamped=True):
+    """Change a customer's spend, stamping ``updated_at`` as imports do, or
+    behind the engine's back (a write that announces nothing)."""
+    if stamped:
+        customer.store_spend = Decimal(amount)
+        customer.save()
+    else:
+        Customer.objects.filter(pk=customer.pk).update(store_spend=Decimal(amount))
+
+
+# --- Incremental updates ---------------------------------------------------------
+
+
+def test_an_incremental_update_re_evaluates_the_customers_written_since_alone(app):
+    segment = make(app)
+    stays, leaves, joins, unannounced = (
+        spender(app, "20"),
+        spender(app, "30"),
+        spender(app, "1"),
+        spender(app, "2"),
+    )
+    full(segment)
+    since = timezone.now()
+    spend(leaves, "3")
+    spend(joins, "99")
+    spend(unannounced, "99", stamped=False)
+    run = incremental(segment, since)
+    segment.refresh_from_db()
+    assert run.incremental and not run.shared_scan
+    # The unannounced change is not seen: only written customers are read.
+    assert members(segment) == {stays.pk, joins.pk}
+    assert (run.joined, run.left, run.member_count) == (1, 1, 2)
+    assert segment.member_count == 2
+    assert segment.version == segment.pending_version
+    # The next full recompute sees everything.
+    run = full(segment) or membership.segment_recompute(
+        segment_id=segment.pk, version=request(segment), today=TODAY
+    )
+    assert not run.incremental
+    assert members(segment) == {stays.pk, joins.pk, unannounced.pk}
+
+
+def test_an_incremental_update_keeps_the_day_of_the_last_full_computation(app):
+    segment = make(app)
+    spender(app, "20")
+    full(segment)
+    segment.refresh_from_db()
+    computed_at = segment.computed_at
+    incremental(segment, timezone.now())
+    segment.refresh_from_db()
+    # The daily run still comes for it: calendar conditions need it.
+    assert (segment.computed_at, segment.computed_for) == (computed_at, TODAY)
+
+
+def test_a_day_later_the_update_is_a_full_recompute(app):
+    segment = make(app, definition=ACTIVE_30_DAYS)
+    fading = AppCustomerFactory(app=app, last_active_on=TODAY - dt.timedelta(days=30))
+    full(segment)
+    assert members(segment) == {fading.customer_id}
+    tomorrow = TODAY + dt.timedelta(days=1)
+    run = incremental(segment, timezone.now(), today=tomorrow)
+    segment.refresh_from_db()
+    assert not run.incremental
+    assert members(segment) == set()
+    assert segment.computed_for == tomorrow
+
+
+def test_a_newer_request_supersedes_the_incremental_update(app):
+    segment = make(app, definition=ACTIVE_30_DAYS)
+    AppCustomerFactory(app=app, last_active_on=TODAY, customer__store_spend=0)
+    full(segment)
+    assert len(members(segment)) == 1
+    since = timezone.now()
+    version = request(segment)  # an import that changed no one here…
+    # …then a new definition, saved before the import's task ran.
+    Segment.objects.filter(pk=segment.pk).update(definition=SPEND_OVER_10)
+    request(segment, trigger=SegmentRun.Trigger.SAVE)
+    run = incremental(segment, since, version=version)
+    assert not run.incremental  # the newest version is applied in full
+    assert members(segment) == set()
+    assert incremental(segment, since, version=version) is None  # stale: nothing
+
+
+def test_an_unapplied_request_in_between_makes_the_update_full(app):
+    segment = make(app)
+    full(segment)
+    request(segment)  # its task was lost: the sweeper would ask again
+    unseen = spender(app, "50")
+    Customer.objects.filter(pk=unseen.pk).update(updated_at=timezone.now())
+    since = timezone.now()
+    run = incremental(segment, since)
+    assert not run.incremental
+    assert members(segment) == {unseen.pk}
+
+
+def test_a_failed_segment_is_recomputed_in_full(app):
+    segment = make(app)
+    rich = spender(app, "20")
+    full(segment)
+    Segment.objects.filter(pk=segment.pk).update(status=Segment.Status.FAILED)
+    run = incremental(segment, timezone.now())
+    assert not run.incremental
+    assert members(segment) == {rich.pk}
+
+
+def test_an_import_asks_for_incremental_updates(
+    app, django_capture_on_commit_callbacks
+):
+    segment = make(app)
+    full(segment, today=rules.evaluation_date())  # as the worker runs it
+    since = timezone.now()
+    joins = spender(app, "70")
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_data_changed(app_ids=[app.pk], since=since)
+    run = segment.runs.order_by("-started_at").first()
+    assert run.incremental and run.trigger == IMPORT
+    assert members(segment) == {joins.pk}
+
+
+# --- The daily run: one scan per app ---------------------------------------------
+
+
+def shared(app, segments, today=TODAY):
+    requests = [
+        (segment.pk, request(segment, trigger=SCHEDULE)) for segment in segments
+    ]
+    return membership.segments_recompute_shared(
+        app_id=app.pk, requests=requests, trigger=SCHEDULE, today=today
+    )
+
+
+def test_the_daily_run_computes_an_apps_segments_in_one_scan(app, settings):
+    settings.SEGMENT_MIN_SIZE = 2
+    rich, richer, poor = spender(app, "20"), spender(app, "300"), spender(app, "1")
+    over_100 = {
+        "version": 1,
+        "any": [
+            {"all": [{"attribute": "store_spend", "operator": "gt", "value": 100}]}
+        ],
+    }
+    spenders, big = make(app), make(app, "Big spenders", over_100)
+    full(spenders)
+    spend(poor, "15")
+    spend(rich, "5")
+    runs = shared(app, [spenders, big])
+    assert [run.shared_scan for run in runs] == [True, True]
+    assert members(spenders) == {richer.pk, poor.pk}
+    assert members(big) == {richer.pk}
+    by_segment = {run.segment_id: run for run in runs}
+    assert (by_segment[spenders.pk].joined, by_segment[spenders.pk].left) == (1, 1)
+    assert (by_segment[big.pk].joined, by_segment[big.pk].member_count) == (1, 1)
+    for segment, status in ((spenders, "active"), (big, "inactive")):
+        segment.refresh_from_db()
+        assert segment.version == segment.pending_version
+        assert (segment.status, segment.computed_for) == (status, TODAY)
+
+
+def test_an_invalid_definition_fails_its_segment_alone(app):
+    rich = spender(app, "20")
+    good, also_good, bad = make(app, "A"), make(app, "B"), make(app, "C")
+    Segment.objects.filter(pk=bad.pk).update(definition={"version": 1, "any": "x"})
+    runs = {run.segment_id: run for run in shared(app, [good, also_good, bad])}
+    assert members(good) == members(also_good) == {rich.pk}
+    assert runs[good.pk].shared_scan and runs[also_good.pk].shared_scan
+    bad.refresh_from_db()
+    assert bad.status == Segment.Status.FAILED and runs[bad.pk].error
+    assert members(bad) == set()
+
+
+def test_a_failed_shared_scan_computes_each_segment_on_its_own(app, monkeypatch):
+    rich = spender(app, "20")
+
+    def broken(**kwargs):
+        raise RuntimeError("planner on fire")
+
+    monkeypatch.setattr(engine, "_apply_shared", broken)
+    one, two = make(app, "One"), make(app, "Two")
+    runs = shared(app, [one, two])
+    assert [run.shared_scan for run in runs] == [False, False]
+    assert members(one) == members(two) == {rich.pk}
+
+
+def test_stale_and_moved_segments_in_a_daily_batch(app, partner):
+    rich = spender(app, "20")
+    done, moved = make(app, "Done"), make(app, "Moved")
+    full(done)
+    other = AppFactory(partner=partner)
+    elsewhere = spender(other, "40")
+    Segment.objects.filter(pk=moved.pk).update(app=other)
+    moved_version = request(moved, trigger=SCHEDULE)
+    done.refresh_from_db()
+    runs = membership.segments_recompute_shared(
+        app_id=app.pk,
+        requests=[(done.pk, done.version), (moved.pk, moved_version)],
+        today=TODAY,
+    )
+    assert [run.segment_id for run in runs] == [moved.pk]  # done: already applied
+    assert members(done) == {rich.pk}
+    assert members(moved) == {elsewhere.pk}
+
+
+def test_the_daily_request_sends_one_task_per_app(
+    partner, app, monkeypatch, django_capture_on_commit_callbacks
+):
+    from engagement.tasks.segments import segments_recompute_app_task
+
+    sent = []
+    monkeypatch.setattr(
+        segments_recompute_app_task, "apply_async", lambda args: sent.append(args)
+    )
+    other = AppFactory(partner=partner)
+    first, second, third = make(app, "1"), make(app, "2"), make(other, "3")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert membership.segments_request_due() == 3
+    assert sorted(sent) == sorted(
+        [
+            (app.pk, [(first.pk, 2), (second.pk, 2)], SCHEDULE),
+            (other.pk, [(third.pk, 2)], SCHEDULE),
+        ]
+    )
+
+
+def test_the_runs_table_says_how_each_run_was_computed(app, editor_client):
+    spender(app, "20")
+    segment = make(app)
+    full(segment)
+    incremental(segment, timezone.now())
+    shared(app, [segment, make(app, "Other")])
+    page = editor_client.get(segment.get_absolute_url()).content.decode()
+    assert "(changed customers only)" in page
+    assert "(with the app's other segments)" in page
