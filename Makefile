@@ -41,10 +41,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Needs DATABASE_URL=postgres://… of a scratch database (it seeds 1M customers).
+# Needs DATABASE_URL=postgres://… of a scratch database (it seeds 1M customers,
+# and each size of SIZES in turn for the growth part:
+# make bench SIZES=250000,1000000,4000000).
+SIZES ?= 250000,1000000
 bench: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py bench_segments
+	$(BIN)/python manage.py bench_segments --sizes $(SIZES)
 
 # Needs DATABASE_URL=postgres://… of a scratch database (the same 1M customers
 # as `make bench`): the sampled live estimate against the exact count.

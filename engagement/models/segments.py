@@ -56,6 +56,12 @@ class Segment(CustomerGroup):
     # customers, so it is exact only on that same day (age groups, windows
     # and "in the last N days" move with the calendar alone).
     computed_for = models.DateField(_("computed for"), null=True, blank=True)
+    # The members' digest (``membership.digest``), kept by every recompute:
+    # the daily run skips reading the members of a segment whose definition
+    # selects a set with the same digest. Empty: unknown.
+    member_digest = models.CharField(
+        _("member digest"), max_length=100, blank=True, default="0:0:0"
+    )
     version = models.PositiveIntegerField(_("applied version"), default=0)
     pending_version = models.PositiveIntegerField(_("requested version"), default=0)
     last_error = models.TextField(_("last error"), blank=True)

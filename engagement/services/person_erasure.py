@@ -11,7 +11,7 @@ from django.db import transaction
 from customers.models import Customer
 from engagement.addresses import address_normalise
 from engagement.errors import PersonErasureError
-from engagement.models import KnownUserGroupAddress, PersonErasure
+from engagement.models import KnownUserGroupAddress, PersonErasure, Segment
 from engagement.services.known_user_group_linking import known_user_groups_recount
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,11 @@ def person_erase(*, email: str, requested_by: str) -> PersonErasure:
     group_ids = set(listed.values_list("group_id", flat=True))
     addresses_deleted, _detail = listed.delete()
     customers_deleted = 0
+    # Their memberships go with them, behind the recompute's back: the
+    # segments' member digests no longer describe their members.
+    Segment.objects.filter(memberships__customer__email=address).update(
+        member_digest=""
+    )
     for customer in Customer.objects.filter(email=address):
         customer.delete()  # cascades app facts and segment memberships
         customers_deleted += 1

@@ -320,3 +320,72 @@ def test_the_runs_table_says_how_each_run_was_computed(app, editor_client):
     page = editor_client.get(segment.get_absolute_url()).content.decode()
     assert "(changed customers only)" in page
     assert "(with the app's other segments)" in page
+
+
+# --- Member digests (PostgreSQL) ------------------------------------------------
+
+
+def stored_digest(segment):
+    segment.refresh_from_db()
+    return segment.member_digest
+
+
+@pytest.fixture
+def postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("member digests are PostgreSQL's")
+
+
+def test_every_recompute_keeps_the_digest_of_the_members(app, postgresql):
+    segment = make(app)
+    rich, poor = spender(app, "20"), spender(app, "1")
+    full(segment)
+    assert (
+        stored_digest(segment)
+        == engine._membership_digest(segment_id=segment.pk).text()
+    )
+    since = timezone.now()
+    spend(rich, "2")
+    spend(poor, "40")
+    incremental(segment, since)
+    assert (
+        stored_digest(segment)
+        == engine._membership_digest(segment_id=segment.pk).text()
+    )
+    assert members(segment) == {poor.pk}
+
+
+def test_an_unchanged_segment_is_not_compared_with_its_members(
+    app, postgresql, monkeypatch
+):
+    rich = spender(app, "20")
+    one, two = make(app, "One"), make(app, "Two")
+    shared(app, [one, two])
+    compared = []
+    original = engine._apply_diff
+    monkeypatch.setattr(
+        engine, "_apply_diff", lambda **kw: compared.append(kw) or original(**kw)
+    )
+    runs = shared(app, [one, two])
+    assert compared == []
+    assert [(run.joined, run.left, run.member_count) for run in runs] == [(0, 0, 1)] * 2
+    # A segment whose members moved behind the engine's back (its digest
+    # unknown, as after an erasure) is compared, and put right.
+    SegmentMembership.objects.filter(segment=two).delete()
+    Segment.objects.filter(pk=two.pk).update(member_digest="")
+    runs = shared(app, [one, two])
+    assert [kw["segment"].pk for kw in compared] == [two.pk]
+    assert members(two) == {rich.pk}
+    assert stored_digest(two) == stored_digest(one)
+
+
+def test_an_erasure_forgets_the_digests_of_the_persons_segments(app, postgresql):
+    from engagement.services.person_erasure import person_erase
+
+    rich = spender(app, "20")
+    segment = make(app)
+    full(segment)
+    person_erase(email=rich.email, requested_by="support")
+    assert stored_digest(segment) == ""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,6 +26,7 @@ from customers.models import AppCustomer, Customer
 from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.rules import definition_validate, segment_queryset
 from engagement.services import membership
+from engagement.services.membership.engine import _membership_digest
 from engagement.services.segments import segment_create, segment_update
 from tests.engagement.test_rules_property import (
     APP_CUSTOMER_FACTS,
@@ -204,6 +205,11 @@ def _history(app, other_app, editor, history, data) -> None:
             )
             assert stored == expected, (segment.name, steps)
             assert segment.member_count == len(stored)
+            if connection.vendor == "postgresql":
+                # The digest the daily run trusts describes the members.
+                assert segment.member_digest == (
+                    _membership_digest(segment_id=segment.pk).text()
+                )
         transaction.set_rollback(True)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from django.conf import settings
@@ -37,6 +37,8 @@ from customers.models import Customer
 from engagement import rules
 from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.services.app_statistics import app_statistics_eligible_count
+from engagement.services.membership import digest
+from engagement.services.membership.digest import Digest
 from engagement.services.membership.lock import segment_recompute_lock
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,8 @@ class Diff:
     members: int
     joined: int
     left: int
+    # The members' digest after the change; None when unknown.
+    digest: Digest | None = None
 
 
 def segment_recompute(
@@ -164,18 +168,17 @@ def segments_recompute_shared(
             segment.pk: _run_start(segment=segment, trigger=trigger, shared_scan=True)
             for segment in due
         }
-        definitions = {}
+        valid = []
         for segment in due:
             try:
-                definitions[segment.pk] = rules.definition_validate(segment.definition)
+                rules.definition_validate(segment.definition)
             except ValidationError as exc:
                 _record_invalid(segment=segment, run=started[segment.pk], error=exc)
-        valid = [segment for segment in due if segment.pk in definitions]
+            else:
+                valid.append(segment)
         diffs = None
         if len(valid) > 1:
-            diffs = _shared_diffs(
-                app_id=app_id, definitions=definitions, valid=valid, today=today
-            )
+            diffs = _shared_diffs(app_id=app_id, valid=valid, today=today)
         for segment in valid:
             run = started[segment.pk]
             if diffs is None:
@@ -194,11 +197,7 @@ def segments_recompute_shared(
 
 
 def _shared_diffs(
-    *,
-    app_id: int,
-    definitions: dict[int, dict],
-    valid: list[Segment],
-    today: dt.date,
+    *, app_id: int, valid: list[Segment], today: dt.date
 ) -> dict[int, Diff] | None:
     """Apply every valid segment's changes from one pass; None if it failed.
 
@@ -208,11 +207,7 @@ def _shared_diffs(
     """
     try:
         with transaction.atomic():
-            return _apply_shared(
-                app_id=app_id,
-                definitions={segment.pk: definitions[segment.pk] for segment in valid},
-                today=today,
-            )
+            return _apply_shared(app_id=app_id, segments=valid, today=today)
     except TRANSIENT_ERRORS as exc:
         if not is_statement_timeout(exc):
             raise
@@ -296,7 +291,15 @@ def _run_finish(
     segment.eligible_count = diff.eligible
     segment.status = Segment.Status.INACTIVE if small else Segment.Status.ACTIVE
     segment.last_error = ""
-    fields = ["version", "member_count", "eligible_count", "status", "last_error"]
+    segment.member_digest = diff.digest.text() if diff.digest else ""
+    fields = [
+        "version",
+        "member_count",
+        "eligible_count",
+        "status",
+        "last_error",
+        "member_digest",
+    ]
     if not run.incremental:
         segment.computed_at = run.finished_at
         segment.computed_for = today
@@ -373,16 +376,30 @@ def _apply_diff(
         # Only the changed customers' rows can move: an index range over
         # ``Customer.updated_at``, whatever the size of the app.
         changed = Customer.objects.filter(updated_at__gte=changed_since).values("pk")
-        joined, left = _apply_changes_generic(
+        joined, left, delta = _apply_changes_generic(
             segment_id=segment.pk, matching=matching, among=changed
         )
     elif connection.vendor == "postgresql":
-        joined, left = _apply_changes_postgresql(segment=segment, matching=matching)
+        joined, left, delta = _apply_changes_postgresql(
+            segment=segment, matching=matching
+        )
     else:
-        joined, left = _apply_changes_generic(segment_id=segment.pk, matching=matching)
+        joined, left, delta = _apply_changes_generic(
+            segment_id=segment.pk, matching=matching
+        )
     return Diff(
-        eligible=eligible, members=before + joined - left, joined=joined, left=left
+        eligible=eligible,
+        members=before + joined - left,
+        joined=joined,
+        left=left,
+        digest=_digest_after(segment=segment, delta=delta),
     )
+
+
+def _digest_after(*, segment: Segment, delta: Digest | None) -> Digest | None:
+    """The stored digest moved by ``delta``; None if either is unknown."""
+    before = Digest.parse(segment.member_digest)
+    return before + delta if before is not None and delta is not None else None
 
 
 MEMBERSHIP_TABLE = SegmentMembership._meta.db_table
@@ -460,7 +477,7 @@ def postgresql_set_local(cursor, settings: dict[str, str]) -> None:
 
 def _apply_changes_postgresql(
     *, segment: Segment, matching: QuerySet
-) -> tuple[int, int]:
+) -> tuple[int, int, Digest]:
     matching_sql, matching_params = matching.query.sql_with_params()
     # replace(), not format(): the compiled SQL is not a format string.
     changes = (
@@ -471,7 +488,16 @@ def _apply_changes_postgresql(
     with connection.cursor() as cursor:
         postgresql_set_local(cursor, POSTGRESQL_SETTINGS)
         cursor.execute(changes, (segment.pk, *matching_params, segment.pk))
-        return _postgresql_changes_apply(cursor)
+        cursor.execute(
+            "SELECT "
+            + digest.aggregates_sql(
+                "customer_id", sign="CASE WHEN joining THEN 1 ELSE -1 END"
+            )
+            + " FROM segment_changes"
+        )
+        delta = digest.from_row(cursor.fetchone())
+        joined, left = _postgresql_changes_apply(cursor)
+    return joined, left, delta
 
 
 def _segment_id_type() -> str:
@@ -493,32 +519,6 @@ def _postgresql_changes_apply(cursor) -> tuple[int, int]:
     return joined, left
 
 
-# The daily run of several segments of one app (``segments_recompute_shared``):
-# one scan of the app's available customers selects, per customer, a boolean
-# column per segment (its compiled definition); the LATERAL VALUES turns each
-# true column into a (segment, customer) pair, and one FULL JOIN with the
-# stored membership of those segments keeps the changes of all of them in
-# the same ``segment_changes`` table the single recompute fills, applied by
-# the same DELETE and INSERT.
-_POSTGRESQL_SHARED_CHANGES = """
-CREATE TEMPORARY TABLE segment_changes AS
-SELECT coalesce(hit.segment_id, m.segment_id) AS segment_id,
-       coalesce(hit.customer_id, m.customer_id) AS customer_id,
-       m.customer_id IS NULL AS joining
-FROM (
-    SELECT v.segment_id, scan.customer_id
-    FROM ({scan}) scan
-    CROSS JOIN LATERAL (VALUES {pairs}) v(segment_id, hit)
-    WHERE v.hit
-) hit
-FULL JOIN (
-    SELECT segment_id, customer_id FROM {membership}
-    WHERE segment_id IN ({segment_ids})
-) m ON m.segment_id = hit.segment_id AND m.customer_id = hit.customer_id
-WHERE hit.customer_id IS NULL OR m.customer_id IS NULL
-"""
-
-
 def _shared_scan(
     *, app_id: int, definitions: dict[int, dict], today: dt.date
 ) -> tuple[QuerySet, dict[int, str]]:
@@ -538,83 +538,136 @@ def _shared_scan(
 
 
 def _apply_shared(
-    *, app_id: int, definitions: dict[int, dict], today: dt.date
+    *, app_id: int, segments: list[Segment], today: dt.date
 ) -> dict[int, Diff]:
     """Apply the changes of several segments of one app from one scan."""
     eligible = app_statistics_eligible_count(app_id=app_id, today=today)
+    definitions = {
+        segment.pk: rules.definition_validate(segment.definition)
+        for segment in segments
+    }
+    scan, columns = _shared_scan(app_id=app_id, definitions=definitions, today=today)
+    if connection.vendor == "postgresql":
+        return _apply_shared_postgresql(
+            segments=segments,
+            scan=scan,
+            columns=columns,
+            eligible=eligible,
+            today=today,
+        )
+    return _apply_shared_generic(
+        segments=segments, scan=scan, columns=columns, eligible=eligible
+    )
+
+
+def _apply_shared_postgresql(
+    *,
+    segments: list[Segment],
+    scan: QuerySet,
+    columns: dict[int, str],
+    eligible: int,
+    today: dt.date,
+) -> dict[int, Diff]:
+    """One pass over the app's customers computes the digest of what each
+    segment selects (``membership.digest``); a segment whose stored digest is
+    the same is unchanged and its members are not read. The others are
+    compared with their members as a recompute does (one full join each):
+    after a data change, the daily run's work follows the segments it moved.
+    """
+    scan_sql, scan_params = scan.query.sql_with_params()
+    # Each customer's hashes once, summed for every segment that selects it.
+    hashes = [f"customer_hash_{seed}" for seed in digest.SEEDS]
+    hashed = ", ".join(
+        f"{expression} AS {name}"
+        for expression, name in zip(
+            digest.hashes_sql("scan.customer_id"), hashes, strict=True
+        )
+    )
+    aggregates = ", ".join(
+        digest.aggregates_sql("customer_id", where=columns[segment.pk], hashes=hashes)
+        for segment in segments
+    )
+    with connection.cursor() as cursor:
+        postgresql_set_local(cursor, POSTGRESQL_SETTINGS)
+        cursor.execute(
+            f"SELECT {aggregates} FROM (SELECT scan.*, {hashed} FROM ({scan_sql}) scan)"
+            " hashed",
+            scan_params,
+        )
+        row = cursor.fetchone()
+    width = 1 + len(digest.SEEDS)
+    diffs = {}
+    for number, segment in enumerate(segments):
+        selected = digest.from_row(row[number * width : (number + 1) * width])
+        if Digest.parse(segment.member_digest) == selected:
+            diffs[segment.pk] = Diff(
+                eligible=eligible,
+                members=selected.count,
+                joined=0,
+                left=0,
+                digest=selected,
+            )
+            continue
+        with transaction.atomic():
+            diffs[segment.pk] = _apply_diff(segment=segment, today=today)
+        if diffs[segment.pk].digest is None:
+            diffs[segment.pk] = replace(
+                diffs[segment.pk], digest=_membership_digest(segment_id=segment.pk)
+            )
+    return diffs
+
+
+def _membership_digest(*, segment_id: int) -> Digest:
+    """The digest of the segment's stored members, read from them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {digest.aggregates_sql('customer_id')} FROM {MEMBERSHIP_TABLE}"
+            " WHERE segment_id = %s",
+            [segment_id],
+        )
+        return digest.from_row(cursor.fetchone())
+
+
+def _apply_shared_generic(
+    *,
+    segments: list[Segment],
+    scan: QuerySet,
+    columns: dict[int, str],
+    eligible: int,
+) -> dict[int, Diff]:
+    """The shared scan in portable SQL (SQLite): the scan's columns are kept
+    in a temporary table, from which each segment's changes are applied."""
     before = dict(
-        SegmentMembership.objects.filter(segment_id__in=definitions)
+        SegmentMembership.objects.filter(segment__in=segments)
         .values_list("segment")
         .annotate(count=Count("*"))
         .order_by()
     )
-    scan, columns = _shared_scan(app_id=app_id, definitions=definitions, today=today)
-    if connection.vendor == "postgresql":
-        changes = _apply_shared_postgresql(scan=scan, columns=columns)
-    else:
-        changes = _apply_shared_generic(scan=scan, columns=columns)
+    scan_sql, scan_params = scan.query.sql_with_params()
     diffs = {}
-    for segment_id in definitions:
-        joined, left = changes.get(segment_id, (0, 0))
-        members = before.get(segment_id, 0) + joined - left
-        diffs[segment_id] = Diff(
-            eligible=eligible, members=members, joined=joined, left=left
-        )
-    return diffs
-
-
-def _apply_shared_postgresql(
-    *, scan: QuerySet, columns: dict[int, str]
-) -> dict[int, tuple[int, int]]:
-    scan_sql, scan_params = scan.query.sql_with_params()
-    segment_id_type = _segment_id_type()
-    # The ids are integers of ours, written into the statement: a parameter
-    # list would be as long as the VALUES list.
-    pairs = ", ".join(
-        f"(CAST({int(segment_id)} AS {segment_id_type}), scan.{column})"
-        for segment_id, column in columns.items()
-    )
-    changes = (
-        _POSTGRESQL_SHARED_CHANGES.replace("{membership}", MEMBERSHIP_TABLE)
-        .replace("{segment_ids}", ", ".join(str(int(pk)) for pk in columns))
-        .replace("{pairs}", pairs)
-        .replace("{scan}", scan_sql)
-    )
-    with connection.cursor() as cursor:
-        postgresql_set_local(cursor, POSTGRESQL_SETTINGS)
-        cursor.execute(changes, scan_params)
-        cursor.execute(
-            "SELECT segment_id, count(*) FILTER (WHERE joining),"
-            " count(*) FILTER (WHERE NOT joining)"
-            " FROM segment_changes GROUP BY segment_id"
-        )
-        counts = {segment_id: (joined, left) for segment_id, joined, left in cursor}
-        _postgresql_changes_apply(cursor)
-    return counts
-
-
-def _apply_shared_generic(
-    *, scan: QuerySet, columns: dict[int, str]
-) -> dict[int, tuple[int, int]]:
-    """The shared scan in portable SQL (SQLite): the scan's columns are kept
-    in a temporary table, from which each segment's changes are applied."""
-    scan_sql, scan_params = scan.query.sql_with_params()
-    counts = {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE segment_scan AS {scan_sql}", scan_params
         )
         try:
-            for segment_id, column in columns.items():
-                counts[segment_id] = _apply_changes_generic(
-                    segment_id=segment_id,
+            for segment in segments:
+                joined, left, _delta = _apply_changes_generic(
+                    segment_id=segment.pk,
                     matching=RawSQL(
-                        f"SELECT customer_id FROM segment_scan WHERE {column}", ()
+                        f"SELECT customer_id FROM segment_scan"
+                        f" WHERE {columns[segment.pk]}",
+                        (),
                     ),
+                )
+                diffs[segment.pk] = Diff(
+                    eligible=eligible,
+                    members=before.get(segment.pk, 0) + joined - left,
+                    joined=joined,
+                    left=left,
                 )
         finally:
             cursor.execute("DROP TABLE segment_scan")
-    return counts
+    return diffs
 
 
 def _apply_changes_generic(
@@ -622,11 +675,12 @@ def _apply_changes_generic(
     segment_id: int,
     matching: QuerySet | RawSQL,
     among: QuerySet | None = None,
-) -> tuple[int, int]:
+) -> tuple[int, int, Digest | None]:
     """Apply a segment's changes in portable SQL: two set-based statements.
 
     ``matching`` selects the customer_id of the members; with ``among`` (a
     queryset of customer ids), only those customers can join or leave.
+    Return (joined, left, the digest's change: None on SQLite).
     """
     match_sql, match_params = _compiled(matching)
     delete_sql = (
@@ -638,18 +692,33 @@ def _apply_changes_generic(
         among_sql, among_params = _compiled(among)
         delete_sql += f" AND customer_id IN ({among_sql})"
         delete_params += tuple(among_params)
+    insert_sql = (
+        f"INSERT INTO {MEMBERSHIP_TABLE} (segment_id, customer_id)"
+        f" SELECT %s, matching.customer_id FROM ({match_sql}) matching"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {MEMBERSHIP_TABLE} m"
+        f" WHERE m.segment_id = %s AND m.customer_id = matching.customer_id)"
+    )
+    insert_params = (segment_id, *match_params, segment_id)
     with connection.cursor() as cursor:
-        cursor.execute(delete_sql, delete_params)
-        left = cursor.rowcount
+        if connection.vendor != "postgresql":
+            cursor.execute(delete_sql, delete_params)
+            left = cursor.rowcount
+            cursor.execute(insert_sql, insert_params)
+            return cursor.rowcount, left, None
+        # The rows written, as the digest's change: the ids they return.
         cursor.execute(
-            f"INSERT INTO {MEMBERSHIP_TABLE} (segment_id, customer_id)"
-            f" SELECT %s, matching.customer_id FROM ({match_sql}) matching"
-            f" WHERE NOT EXISTS (SELECT 1 FROM {MEMBERSHIP_TABLE} m"
-            f" WHERE m.segment_id = %s AND m.customer_id = matching.customer_id)",
-            (segment_id, *match_params, segment_id),
+            f"WITH gone AS ({delete_sql} RETURNING customer_id)"
+            f" SELECT {digest.aggregates_sql('customer_id', sign='-1')} FROM gone",
+            delete_params,
         )
-        joined = cursor.rowcount
-    return joined, left
+        gone = digest.from_row(cursor.fetchone())
+        cursor.execute(
+            f"WITH came AS ({insert_sql} RETURNING customer_id)"
+            f" SELECT {digest.aggregates_sql('customer_id')} FROM came",
+            insert_params,
+        )
+        came = digest.from_row(cursor.fetchone())
+    return came.count, -gone.count, came + gone
 
 
 def _compiled(query: QuerySet | RawSQL) -> tuple[str, tuple]:
