@@ -67,10 +67,25 @@ NULL = r"\N"
 
 @dataclass(frozen=True)
 class CellRule:
-    """A column's plain shape of a valid cell, and the SQL reading it."""
+    """A column's plain shape of a valid cell, and the SQL reading it.
+
+    ``max_length`` bounds the cell's characters beside ``pattern``.
+    """
 
     pattern: str
     sql: str
+    max_length: int | None = None
+
+    @property
+    def cell_pattern(self) -> str:
+        """``pattern`` with its length bound, for a cell within a CSV line."""
+        if self.max_length is None:
+            return self.pattern
+        return rf"(?=[^,]{{1,{self.max_length}}}(?:,|\Z))(?:{self.pattern})"
+
+    def matches(self, text: str) -> bool:
+        """Whether ``text`` is a whole cell of the plain shape."""
+        return re.fullmatch(self.cell_pattern, text, re.ASCII) is not None
 
 
 def _alternatives(words: object) -> str:
@@ -95,10 +110,9 @@ _COUNT = rf"[0-9]{{1,{_DIGITS}}}"
 _MONEY_DIGITS = len(str(int(MAX_MONEY))) - 1
 _MONEY = rf"[0-9]{{1,{_MONEY_DIGITS}}}(?:\.[0-9]{{1,2}})?"
 # A dot-atom local part and a host name of ASCII labels: a subset of what
-# Django's EmailValidator accepts. The lookahead bounds the whole cell.
+# Django's EmailValidator accepts.
 _EMAIL_MAX = Customer._meta.get_field("email").max_length
 _EMAIL = (
-    rf"(?=[^,]{{3,{_EMAIL_MAX}}}(?:,|\Z))"
     r"(?i:[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*"
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})"
 )
@@ -108,8 +122,8 @@ _VISIBLE = r"[!#-+\--\[\]-~]"
 _INSIDE = r"[ !#-+\--\[\]-~]"
 
 
-def _text(max_length: int) -> str:
-    return rf"(?=[^,]{{1,{max_length}}}(?:,|\Z)){_VISIBLE}(?:{_INSIDE}*{_VISIBLE})?"
+def _text_rule(max_length: int) -> CellRule:
+    return CellRule(rf"{_VISIBLE}(?:{_INSIDE}*{_VISIBLE})?", "{}", max_length)
 
 
 def _max_length(model: type, field: str) -> int:
@@ -127,7 +141,7 @@ def _choice_rule(choices: list[str]) -> CellRule:
 
 def _cell_rules() -> dict[str, CellRule]:
     return {
-        "email": CellRule(_EMAIL, 'lower({} COLLATE "C")'),
+        "email": CellRule(_EMAIL, 'lower({} COLLATE "C")', _EMAIL_MAX),
         "authenticated": CellRule(_alternatives(BOOLEAN_WORDS), "{}::boolean"),
         "birth_date": _DATE_RULE,
         "gender": _choice_rule(Gender.values),
@@ -138,10 +152,8 @@ def _cell_rules() -> dict[str, CellRule]:
         "acquired_on": _DATE_RULE,
         "acquisition_type": _choice_rule(AcquisitionType.values),
         "platform": _choice_rule(Platform.values),
-        "campaign_id": CellRule(_text(_max_length(AppCustomer, "campaign_id")), "{}"),
-        "referrer_domain": CellRule(
-            _text(_max_length(AppCustomer, "referrer_domain")), "{}"
-        ),
+        "campaign_id": _text_rule(_max_length(AppCustomer, "campaign_id")),
+        "referrer_domain": _text_rule(_max_length(AppCustomer, "referrer_domain")),
         "store_page_viewed_on": _DATE_RULE,
         "last_active_on": _DATE_RULE,
         "sessions_30d": _COUNT_RULE,
@@ -259,11 +271,11 @@ class RowShapes:
             elif name in app_names and not app_facts:
                 cells.append("")
             elif name == "birth_date":
-                cells.append(f"(?P<born>{rules[name].pattern}|)")
+                cells.append(f"(?P<born>{rules[name].cell_pattern}|)")
             elif name in required:
-                cells.append(f"(?:{rules[name].pattern})")
+                cells.append(f"(?:{rules[name].cell_pattern})")
             else:
-                cells.append(f"(?:{rules[name].pattern}|)")
+                cells.append(f"(?:{rules[name].cell_pattern}|)")
         return re.compile(",".join(cells), re.ASCII)
 
     def app_id(self, text: str) -> object:
