@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 
@@ -79,9 +80,10 @@ STAGING_TABLE = "customers_import_rows"
 IDS_TABLE = "customers_import_ids"
 # Rows joined into one COPY write: ~200 KB of text.
 COPY_CHUNK_ROWS = 1_000
-# For the two sorts of the upserts (1M rows sort in ~170 MB); the setting
-# lasts until the import's transaction ends.
-UPSERT_WORK_MEM = "256MB"
+# For the sorts of the two upserts (1M rows sort in ~170 MB) and of the
+# indexes re-created after a bulk load; the settings last until the import's
+# transaction ends.
+UPSERT_SETTINGS = {"work_mem": "256MB", "maintenance_work_mem": "256MB"}
 
 
 def _quote(name: str) -> str:
@@ -304,6 +306,13 @@ def rows_copy_load(
     Call inside a transaction. Rejected rows go to ``reject`` in file order.
     """
     counts = [0, 0]
+    start = time.perf_counter()
+
+    def log(step: str) -> None:
+        logger.info(
+            "customer_import.copy %s at=%.2fs", step, time.perf_counter() - start
+        )
+
     with connection.cursor() as cursor:
         _staging_create(cursor)
         _copy(
@@ -317,15 +326,17 @@ def rows_copy_load(
             file.header or list(IMPORT_COLUMNS),
         )
         read, loaded = counts
+        log(f"staged={loaded}")
         if loaded:
             cursor.execute(f"ANALYZE {STAGING_TABLE}")
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [UPSERT_WORK_MEM])
+            for name, value in UPSERT_SETTINGS.items():
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
             using = connection.alias
             dropped = (
                 bulk.keys_and_indexes_dropped(
                     on_models=[Customer, AppCustomer],
                     using=using,
-                    log=logger.info,
+                    log=log,
                     keep_unique=True,
                 )
                 if bulk.keys_drop_pays(
@@ -338,7 +349,10 @@ def rows_copy_load(
             now = timezone.now()
             with dropped:
                 _customers_upsert(cursor, now=now)
+                log("customers_upserted")
                 _app_customers_upsert(cursor, now=now)
+                log("app_customers_upserted")
+            log("done")
             cursor.execute(f"DROP TABLE {IDS_TABLE}")
         cursor.execute(f"DROP TABLE {STAGING_TABLE}")
     return read, loaded
