@@ -76,8 +76,9 @@ from customers.readers import (
 
 logger = logging.getLogger(__name__)
 
-STAGING_TABLE = "customers_import_rows"
-IDS_TABLE = "customers_import_ids"
+# Temporary tables, named in their schema: never a table of the database.
+STAGING_TABLE = "pg_temp.customers_import_rows"
+IDS_TABLE = "pg_temp.customers_import_ids"
 # Rows joined into one COPY write: ~200 KB of text.
 COPY_CHUNK_ROWS = 1_000
 # For the sorts of the two upserts (1M rows sort in ~170 MB) and of the
@@ -97,7 +98,7 @@ def _staged_line(number: int, row: ParsedRow, columns: list[str]) -> str:
     return f"{number}\t{copy_cell(row.app_id)}\t{cells}\n"
 
 
-def _staged_lines(
+def _staged_chunks(
     file: FileLines,
     *,
     app_ids: dict[str, int],
@@ -105,7 +106,8 @@ def _staged_lines(
     reject: Callable[[Record, str], None],
     counts: list[int],
 ) -> Iterator[str]:
-    """Yield COPY text of the valid rows; report the others through ``reject``.
+    """Yield COPY text of the valid rows, a chunk of rows at a time; report
+    the others through ``reject``.
 
     ``counts`` becomes ``[read, loaded]`` once every line was read.
     """
@@ -125,6 +127,7 @@ def _staged_lines(
         return _staged_line(record.line, row, columns)
 
     read = loaded = 0
+    out: list[str] = []
     if file.format == "jsonl":
         for number, text in file.lines:
             if not text or text.isspace():
@@ -133,32 +136,41 @@ def _staged_lines(
             line = parsed(json_record(number, text))
             if line is not None:
                 loaded += 1
-                yield line
-        counts[:] = read, loaded
-        return
-
-    shapes = RowShapes(
-        file.header,
-        app_ids=app_ids,
-        default_app_id=default_app_id,
-        today=timezone.now().date(),
-    )
-    app_id_of, other, header, tab = shapes.app_id, RowShapes.OTHER, file.header, "\t"
-    app_text = {app_id: str(app_id) for app_id in app_ids.values()}
-    app_text[None] = NULL
-    for number, text in file.lines:
-        if not text or text.isspace():
-            continue
-        read += 1
-        app_id = app_id_of(text)
-        if app_id is not other:
+                out.append(line)
+                if len(out) >= COPY_CHUNK_ROWS:
+                    yield "".join(out)
+                    out.clear()
+    else:
+        shapes = RowShapes(
+            file.header,
+            app_ids=app_ids,
+            default_app_id=default_app_id,
+            today=timezone.now().date(),
+        )
+        # The loop below runs once a line, a million times a file: names bound
+        # locally, one COPY row appended per plain line.
+        app_id_of, other, header = shapes.app_id, RowShapes.OTHER, file.header
+        add, tab = out.append, "\t"
+        app_text = {app_id: str(app_id) for app_id in app_ids.values()}
+        app_text[None] = NULL
+        for number, text in file.lines:
+            if not text or text.isspace():
+                continue
+            read += 1
+            app_id = app_id_of(text)
+            if app_id is not other:
+                add(f"{number}\t{app_text[app_id]}\t{text.replace(',', tab)}\n")
+            else:
+                line = parsed(csv_record(number, text, header))
+                if line is None:
+                    continue
+                add(line)
             loaded += 1
-            yield f"{number}\t{app_text[app_id]}\t{text.replace(',', tab)}\n"
-            continue
-        line = parsed(csv_record(number, text, header))
-        if line is not None:
-            loaded += 1
-            yield line
+            if len(out) >= COPY_CHUNK_ROWS:
+                yield "".join(out)
+                out.clear()
+    if out:
+        yield "".join(out)
     counts[:] = read, loaded
 
 
@@ -171,20 +183,14 @@ def _staging_create(cursor) -> None:
     )
 
 
-def _copy(lines: Iterator[str], columns: list[str]) -> None:
-    """Stream the lines into the staging table by COPY, in chunks."""
+def _copy(chunks: Iterator[str], columns: list[str]) -> None:
+    """Stream the chunks of COPY text into the staging table."""
     names = ", ".join(["line", "app_id", *(_quote(name) for name in columns)])
     sql = f"COPY {STAGING_TABLE} ({names}) FROM STDIN"
     connection.ensure_connection()
     with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
-        chunk: list[str] = []
-        for line in lines:
-            chunk.append(line)
-            if len(chunk) >= COPY_CHUNK_ROWS:
-                copy.write("".join(chunk))
-                chunk.clear()
-        if chunk:
-            copy.write("".join(chunk))
+        for chunk in chunks:
+            copy.write(chunk)
 
 
 def _values(
@@ -316,7 +322,7 @@ def rows_copy_load(
     with connection.cursor() as cursor:
         _staging_create(cursor)
         _copy(
-            _staged_lines(
+            _staged_chunks(
                 file,
                 app_ids=app_ids,
                 default_app_id=default_app_id,
