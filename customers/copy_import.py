@@ -334,7 +334,6 @@ def rows_copy_load(
         read, loaded = counts
         log(f"staged={loaded}")
         if loaded:
-            cursor.execute(f"ANALYZE {STAGING_TABLE}")
             for name, value in UPSERT_SETTINGS.items():
                 cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
             using = connection.alias
