@@ -288,14 +288,17 @@ def _app_customers_upsert(cursor, *, now: dt.datetime) -> None:
 
 
 def _rows_kept(model: type[models.Model], cursor) -> int:
-    """The rows of ``model``'s table, as the statistics estimate them."""
+    """The rows of ``model``'s table: its statistics' rows per page times its
+    pages now (as the planner estimates), or a count if it has none."""
     cursor.execute(
-        "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+        "SELECT reltuples, relpages,"
+        " pg_relation_size(oid) / current_setting('block_size')::integer"
+        " FROM pg_class WHERE oid = %s::regclass",
         [model._meta.db_table],
     )
-    estimate = cursor.fetchone()[0]
-    if estimate >= 0:
-        return estimate
+    tuples, pages, pages_now = cursor.fetchone()
+    if tuples >= 0 and pages > 0:
+        return round(tuples / pages * pages_now)
     cursor.execute(f"SELECT count(*) FROM {_quote(model._meta.db_table)}")
     return cursor.fetchone()[0]
 

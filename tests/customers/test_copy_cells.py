@@ -198,7 +198,9 @@ def parsed_values(name: str, texts: list[str]) -> list[object]:
 @given(data=st.data())
 def test_sql_reads_copy_cell_of_any_parsed_value_back(name, data):
     texts = data.draw(st.lists(plain_cells(name) | ANY_TEXT, max_size=20))
-    values = parsed_values(name, texts)
+    # PostgreSQL text holds no NUL: no file line carries one (a file error),
+    # and a JSON "\u0000" fails the import on either path alike.
+    values = [v for v in parsed_values(name, texts) if "\x00" not in str(v)]
     assert copied_values(name, values) == values
 
 

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from customers import bulk
+from customers import bulk, copy_import
 from customers.columns import APP_FACT_FIELDS, CUSTOMER_FACT_FIELDS
 from customers.models import SAMPLE_KEY_RANGE, App, AppCustomer, Customer
 from customers.services import customer_import
@@ -314,7 +314,9 @@ def test_a_large_load_drops_keys_and_indexes_and_loads_alike(
     tmp_path, apps, monkeypatch
 ):
     app, other_app = apps
-    monkeypatch.setattr(bulk, "BULK_LOAD_MIN_ROWS", 1)
+    # As if the file were large and the tables small, whatever their
+    # statistics say after the tests before this one.
+    monkeypatch.setattr(bulk, "keys_drop_pays", lambda **kwargs: True)
     dropped = []
     real = bulk.keys_and_indexes_dropped
 
@@ -365,3 +367,12 @@ def test_an_app_created_after_the_file_was_written_is_known(tmp_path, partner):
 
     assert (result.loaded, result.app_ids) == (1, frozenset({late.pk}))
     assert AppCustomer.objects.get().app == late
+
+
+def test_the_rows_a_table_keeps_are_estimated_from_its_statistics(app):
+    for i in range(3):
+        AppCustomerFactory(app=app, customer=CustomerFactory(email=f"c{i}@x.example"))
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {AppCustomer._meta.db_table}")
+        assert copy_import._rows_kept(AppCustomer, cursor) == 3
