@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench bench-estimate bench-notify load messages screenshots
+.PHONY: install run test lint format bench bench-estimate bench-notify bench-import load messages screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,14 @@ bench-estimate: install
 bench-notify: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py bench_notify
+
+# Needs DATABASE_URL=postgres://… of a scratch database without customers:
+# import_customers of a generated ROWS-line CSV, into empty tables and again
+# as updates, against a bare COPY of the same file; removes what it created.
+ROWS ?= 1000000
+bench-import: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py bench_import --rows $(ROWS)
 
 # Needs DATABASE_URL=postgres://… of a scratch database (it seeds CUSTOMERS
 # customers). gunicorn, a Celery worker and locust on 127.0.0.1 only, bounded

@@ -64,8 +64,12 @@ def keys_and_indexes_dropped(
     on_models: Sequence[type[models.Model]],
     using: str,
     log: Callable[[str], None],
+    keep_unique: bool = False,
 ) -> Iterator[None]:
     """Drop the keys and indexes of these models' tables; re-create them on exit.
+
+    ``keep_unique`` keeps the unique indexes and constraints, for loads that
+    upsert (``INSERT … ON CONFLICT`` needs them).
 
     On PostgreSQL, drops the foreign keys from and to the tables and every
     index but the primary keys, as its advice for bulk loads goes. At 1M
@@ -106,9 +110,10 @@ def keys_and_indexes_dropped(
               ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
                  AND c.contype IN ('u', 'x')
             WHERE i.indrelid = ANY(%s::text[]::regclass[]) AND NOT i.indisprimary
+              AND NOT (i.indisunique AND %s)
             ORDER BY i.indexrelid
             """,
-            [tables],
+            [tables, keep_unique],
         )
         indexes = cursor.fetchall()
         for table, index, constraint, _, _ in indexes:

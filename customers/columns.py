@@ -45,7 +45,7 @@ from customers.numbers import (
 )
 from customers.values import date_from_iso, value_shown
 
-_BOOLEANS = {
+BOOLEAN_WORDS = {
     "true": True,
     "1": True,
     "yes": True,
@@ -92,8 +92,8 @@ def parse_boolean(value: object) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str) and value.lower() in _BOOLEANS:
-        return _BOOLEANS[value.lower()]
+    if isinstance(value, str) and value.lower() in BOOLEAN_WORDS:
+        return BOOLEAN_WORDS[value.lower()]
     raise CellError(f"{value_shown(value)} is not a boolean (true/false, 1/0, yes/no)")
 
 
@@ -125,14 +125,14 @@ def choice_parser(choices: list[str]) -> Callable[[object], str]:
 
 
 @functools.cache
-def _country_codes() -> frozenset[str]:
+def country_codes() -> frozenset[str]:
     # Built on first use, not at import: django_countries reads its settings.
     return frozenset(code for code, _name in countries)
 
 
 def parse_market(value: object) -> str:
     code = value.upper() if isinstance(value, str) else None
-    if code not in _country_codes():
+    if code not in country_codes():
         raise CellError(
             f"{value_shown(value)} is not an ISO 3166-1 alpha-2 country code"
         )

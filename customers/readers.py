@@ -208,29 +208,30 @@ def _csv_header(text: str, *, every_row_has_app: bool) -> list[str]:
     return names
 
 
+def csv_record(number: int, text: str, header: list[str]) -> Record:
+    """Read one non-blank CSV data line as a record of the header's columns."""
+    try:
+        # One reader per line: an unbalanced quote stays in its own row
+        # instead of swallowing the rest of the file.
+        cells = next(csv.reader((text,), strict=True))
+    except csv.Error as error:
+        return Record(number, text, None, f"malformed CSV line: {error}")
+    if len(cells) != len(header):
+        return Record(
+            number,
+            text,
+            None,
+            f"{len(cells)} cells where the header names {len(header)} columns",
+        )
+    return Record(number, text, dict(zip(header, cells, strict=True)))
+
+
 def _csv_records(
     lines: Iterator[tuple[int, str]], header: list[str]
 ) -> Iterator[Record]:
-    width = len(header)
     for number, text in lines:
-        if not text.strip():
-            continue
-        try:
-            # One reader per line: an unbalanced quote stays in its own row
-            # instead of swallowing the rest of the file.
-            cells = next(csv.reader((text,), strict=True))
-        except csv.Error as error:
-            yield Record(number, text, None, f"malformed CSV line: {error}")
-            continue
-        if len(cells) != width:
-            yield Record(
-                number,
-                text,
-                None,
-                f"{len(cells)} cells where the header names {width} columns",
-            )
-            continue
-        yield Record(number, text, dict(zip(header, cells, strict=True)))
+        if text.strip():
+            yield csv_record(number, text, header)
 
 
 def _json_object(text: str) -> tuple[dict | None, str | None]:
@@ -253,12 +254,16 @@ def _json_object(text: str) -> tuple[dict | None, str | None]:
     return value, None
 
 
+def json_record(number: int, text: str) -> Record:
+    """Read one non-blank JSON lines data line as a record."""
+    cells, error = _json_object(text)
+    return Record(number, text, cells, error)
+
+
 def _jsonl_records(lines: Iterator[tuple[int, str]]) -> Iterator[Record]:
     for number, text in lines:
-        if not text.strip():
-            continue
-        cells, error = _json_object(text)
-        yield Record(number, text, cells, error)
+        if text.strip():
+            yield json_record(number, text)
 
 
 def _check_first_json_line(text: str) -> None:
@@ -283,18 +288,33 @@ def file_format(path: Path, first_line: str) -> Literal["csv", "jsonl"]:
     return "jsonl" if first_line.lstrip().startswith("{") else "csv"
 
 
+@dataclass(frozen=True, slots=True)
+class FileLines:
+    """An opened customer data file whose header was checked.
+
+    ``lines`` yields ``(line number, text)`` for every physical line after
+    the CSV header (blank ones included), or for every line of a JSON lines
+    file from its first non-blank one; it raises ``ValidationError`` if
+    binary data turns up. ``header`` names the CSV columns in file order
+    (None for JSON lines).
+    """
+
+    format: Literal["csv", "jsonl"]
+    header: list[str] | None
+    lines: Iterator[tuple[int, str]]
+
+
 @contextmanager
-def customer_file_records(
+def customer_file_lines(
     path: Path, *, every_row_has_app: bool = False
-) -> Iterator[Iterator[Record]]:
-    """Open a customer data file, check its header, and yield its records.
+) -> Iterator[FileLines]:
+    """Open a customer data file, check its header, and yield its lines.
 
     ``every_row_has_app`` (a default app was given) makes a CSV header without
     the required app columns a file error.
 
     Raise ``ValidationError`` before yielding when the file is missing, empty,
-    binary, or its header (first JSON object) names unknown columns; the
-    record iterator raises it later if binary data turns up further down.
+    binary, or its header (first JSON object) names unknown columns.
     """
     try:
         handle = path.open("rb")
@@ -311,7 +331,31 @@ def customer_file_records(
             raise CustomerFileError.FILE_EMPTY.error()
         if file_format(path, first[1]) == "csv":
             header = _csv_header(first[1], every_row_has_app=every_row_has_app)
-            yield _csv_records(lines, header)
+            yield FileLines("csv", header, lines)
         else:
             _check_first_json_line(first[1])
-            yield _jsonl_records(itertools.chain([first], lines))
+            yield FileLines("jsonl", None, itertools.chain([first], lines))
+
+
+def file_records(file: FileLines) -> Iterator[Record]:
+    """The records of the non-blank data lines of an opened file."""
+    if file.format == "csv":
+        return _csv_records(file.lines, file.header)
+    return _jsonl_records(file.lines)
+
+
+@contextmanager
+def customer_file_records(
+    path: Path, *, every_row_has_app: bool = False
+) -> Iterator[Iterator[Record]]:
+    """Open a customer data file, check its header, and yield its records.
+
+    ``every_row_has_app`` (a default app was given) makes a CSV header without
+    the required app columns a file error.
+
+    Raise ``ValidationError`` before yielding when the file is missing, empty,
+    binary, or its header (first JSON object) names unknown columns; the
+    record iterator raises it later if binary data turns up further down.
+    """
+    with customer_file_lines(path, every_row_has_app=every_row_has_app) as file:
+        yield file_records(file)

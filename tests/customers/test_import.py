@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from customers import services
+from customers import bulk, copy_import, services
 from customers.columns import EXPORT_COLUMNS
 from customers.models import AppCustomer, Customer
 from customers.services import customer_import
@@ -641,7 +641,20 @@ def test_binary_data_late_in_the_file_loads_nothing(tmp_path, app, monkeypatch):
     assert not list(tmp_path.glob("*rejected*"))
 
 
-def test_a_failing_load_loads_nothing_and_leaves_no_report(tmp_path, app, monkeypatch):
+@pytest.fixture
+def load_crashing_midway(monkeypatch):
+    """Make the load fail once it has written rows, on either path: at the
+    second batch where rows load in batches, after the app customers' upsert
+    where they load by COPY (PostgreSQL)."""
+    if bulk.copy_supported(using=connection.alias):
+        real_upsert = copy_import._app_customers_upsert
+
+        def upsert_then_crash(cursor, **kwargs):
+            real_upsert(cursor, **kwargs)
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(copy_import, "_app_customers_upsert", upsert_then_crash)
+        return
     monkeypatch.setattr(services, "IMPORT_BATCH_SIZE", 1)
     real_load = services._load
     calls = []
@@ -653,6 +666,11 @@ def test_a_failing_load_loads_nothing_and_leaves_no_report(tmp_path, app, monkey
         return real_load(batch)
 
     monkeypatch.setattr(services, "_load", load_then_crash)
+
+
+def test_a_failing_load_loads_nothing_and_leaves_no_report(
+    tmp_path, app, load_crashing_midway
+):
     rows = [ROW, {**ROW, "rating": "9"}, {**ROW, "email": "b@mail.example"}]
     path = write(tmp_path, "customers.csv", csv_text(*rows))
 
