@@ -10,24 +10,17 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.management.base import CommandError
-from django.db import connection
 
 from customers.demo import APP_NAMES, demo_store_product_id
+from customers.management.bench_import import postgresql_require
 from customers.models import App, AppCustomer
 
 # The seed both measurements use, so one scratch database serves both.
 SCRATCH_SEED = 7
 
 
-def scratch_postgresql_require(*, command: str, make_target: str) -> None:
-    """Refuse to measure anything but PostgreSQL, the production database."""
-    if connection.vendor != "postgresql":
-        raise CommandError(
-            f"{command} measures PostgreSQL, the production database; this is "
-            f"{connection.vendor}. Set DATABASE_URL=postgres://… (a scratch "
-            f"database: it seeds a million customers) and run `{make_target}`."
-        )
+# One refusal for every benchmark, the import's included (customers' own).
+scratch_postgresql_require = postgresql_require
 
 
 def scratch_demo_app(*, customers: int, seed: int, log: Callable[[str], None]) -> App:

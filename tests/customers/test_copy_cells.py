@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from customers.columns import COLUMNS, EXPORT_COLUMNS, CellError, parse_date
 from customers.copy_cells import RowShapes, cell_rules, copy_cell, value_sql
 from customers.readers import RowError, parse_row
+from tests.customers.test_import import ROW as IMPORT_ROW
 from tests.number_cases import number_texts
 from tests.profiles import examples
 
@@ -214,28 +215,7 @@ def test_copy_cell_escapes_what_copy_text_reads_specially():
 # Whole rows.
 
 HEADER = [*EXPORT_COLUMNS, "app"]
-ROW = {
-    "email": "alice@mail.example",
-    "authenticated": "true",
-    "birth_date": "1990-06-15",
-    "gender": "female",
-    "market": "US",
-    "store_purchase_count": "3",
-    "store_acquisition_count": "4",
-    "store_spend": "12.50",
-    "acquired_on": "2026-01-10",
-    "acquisition_type": "paid",
-    "platform": "windows11",
-    "campaign_id": "spring-sale",
-    "referrer_domain": "news.example",
-    "store_page_viewed_on": "2026-01-09",
-    "last_active_on": "2026-02-01",
-    "sessions_30d": "7",
-    "rating": "4",
-    "churn_score": "0.25",
-    "app_spend": "4.99",
-    "app": "9NBLGGH4NNS1",
-}
+ROW = {**IMPORT_ROW, "app": "9NBLGGH4NNS1"}
 APP_IDS = {"9NBLGGH4NNS1": 7}
 APP_FACTS = [c.name for c in COLUMNS if c.owner == "app"]
 

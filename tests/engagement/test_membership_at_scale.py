@@ -13,6 +13,7 @@ from engagement.services import membership
 from engagement.services.customer_data import customer_data_changed
 from engagement.services.membership import engine
 from engagement.services.segments import segment_create
+from tests.engagement.test_membership import members
 from tests.factories import (
     SPEND_OVER_10,
     AppCustomerFactory,
@@ -44,14 +45,6 @@ def spender(app, spend):
     return AppCustomerFactory(
         app=app, customer=CustomerFactory(store_spend=Decimal(spend))
     ).customer
-
-
-def members(segment):
-    return set(
-        SegmentMembership.objects.filter(segment=segment).values_list(
-            "customer_id", flat=True
-        )
-    )
 
 
 def make(app, name="Spenders", definition=SPEND_OVER_10):

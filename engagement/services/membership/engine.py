@@ -375,7 +375,11 @@ def _apply_diff(
     if changed_since is not None:
         # Only the changed customers' rows can move: an index range over
         # ``Customer.updated_at``, whatever the size of the app.
-        changed = Customer.objects.filter(updated_at__gte=changed_since).values("pk")
+        changed = (
+            Customer.objects.filter(updated_at__gte=changed_since)
+            .values("pk")
+            .order_by()
+        )
         joined, left, delta = _apply_changes_generic(
             segment_id=segment.pk, matching=matching, among=changed
         )
@@ -683,9 +687,13 @@ def _apply_changes_generic(
     Return (joined, left, the digest's change: None on SQLite).
     """
     match_sql, match_params = _compiled(matching)
+    # NOT EXISTS, not NOT IN: PostgreSQL turns it into an anti-join, where
+    # NOT IN (whose NULL rule forbids that) probed the whole matching set
+    # once per member on an incremental update (48 s for 10,000 changes).
     delete_sql = (
         f"DELETE FROM {MEMBERSHIP_TABLE} WHERE segment_id = %s"
-        f" AND customer_id NOT IN (SELECT customer_id FROM ({match_sql}) matching)"
+        f" AND NOT EXISTS (SELECT 1 FROM ({match_sql}) matching"
+        f" WHERE matching.customer_id = {MEMBERSHIP_TABLE}.customer_id)"
     )
     delete_params = (segment_id, *match_params)
     if among is not None:
