@@ -382,3 +382,21 @@ def test_an_erasure_forgets_the_digests_of_the_persons_segments(app, postgresql)
     full(segment)
     person_erase(email=rich.email, requested_by="support")
     assert stored_digest(segment) == ""
+
+
+def test_an_import_that_changed_much_of_the_app_is_followed_by_full_recomputes(
+    app, monkeypatch
+):
+    monkeypatch.setattr(engine, "INCREMENTAL_FLOOR", 1)
+    segment = make(app)
+    customers = [spender(app, "1") for _ in range(10)]
+    full(segment)
+    since = timezone.now()
+    spend(customers[0], "50")
+    assert incremental(segment, since).incremental  # 1 of 10 changed: 10%
+    since = timezone.now()
+    spend(customers[1], "50")
+    spend(customers[2], "50")
+    run = incremental(segment, since)  # 2 of 10: more than 10%
+    assert not run.incremental
+    assert len(members(segment)) == 3
