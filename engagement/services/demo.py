@@ -49,6 +49,9 @@ def demo_groups_seed(*, app: App, email_suffix: str) -> list[str]:
     """
     partner = app.partner
     app_statistics_forget(app_ids=[app.pk])
+    # The seed deleted the demo customers, and their memberships with them,
+    # behind the engine's back: no segment's member digest can be trusted.
+    Segment.objects.update(member_digest="")
     for name, definition in DEMO_SEGMENTS:
         if not Segment.objects.filter(partner=partner, name=name).exists():
             segment_create(

@@ -383,7 +383,13 @@ def _apply_diff(
     *, segment: Segment, today: dt.date, changed_since: dt.datetime | None = None
 ) -> Diff:
     eligible = app_statistics_eligible_count(app_id=segment.app_id, today=today)
-    before = SegmentMembership.objects.filter(segment_id=segment.pk).count()
+    # A known digest counts the members exactly: no pass over them to count.
+    known = Digest.parse(segment.member_digest)
+    before = (
+        known.count
+        if known is not None
+        else SegmentMembership.objects.filter(segment_id=segment.pk).count()
+    )
     matching = _matching(segment=segment, today=today, changed_since=changed_since)
     changed = None
     if changed_since is not None:
