@@ -400,3 +400,15 @@ def test_an_import_that_changed_much_of_the_app_is_followed_by_full_recomputes(
     run = incremental(segment, since)  # 2 of 10: more than 10%
     assert not run.incremental
     assert len(members(segment)) == 3
+
+
+def test_a_transient_error_in_the_shared_scan_propagates_for_a_retry(app, monkeypatch):
+    from django.db import OperationalError
+
+    def flaky(**kwargs):
+        raise OperationalError("connection reset")
+
+    monkeypatch.setattr(engine, "_apply_shared", flaky)
+    one, two = make(app, "One"), make(app, "Two")
+    with pytest.raises(OperationalError):
+        shared(app, [one, two])

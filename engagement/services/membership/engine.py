@@ -221,17 +221,15 @@ def _shared_diffs(
     try:
         with transaction.atomic():
             return _apply_shared(app_id=app_id, segments=valid, today=today)
-    except TRANSIENT_ERRORS as exc:
-        if not is_statement_timeout(exc):
+    except Exception as exc:
+        if isinstance(exc, TRANSIENT_ERRORS) and not is_statement_timeout(exc):
             raise
-    except Exception:
-        pass
-    logger.exception(
-        "segments_shared_scan_failed app=%s segments=%s",
-        app_id,
-        [segment.pk for segment in valid],
-    )
-    return None
+        logger.exception(
+            "segments_shared_scan_failed app=%s segments=%s",
+            app_id,
+            [segment.pk for segment in valid],
+        )
+        return None
 
 
 def _log_skipped(*, segment_id: int, version: int, segment: Segment | None) -> None:
