@@ -12,6 +12,7 @@ from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.services import membership
 from engagement.services.customer_data import customer_data_changed
 from engagement.services.membership import engine
+from engagement.services.membership import shared as shared_scan
 from engagement.services.segments import segment_create
 from tests.engagement.test_membership import members
 from tests.factories import (
@@ -257,7 +258,7 @@ def test_a_failed_shared_scan_computes_each_segment_on_its_own(app, monkeypatch)
     def broken(**kwargs):
         raise RuntimeError("planner on fire")
 
-    monkeypatch.setattr(engine, "_apply_shared", broken)
+    monkeypatch.setattr(shared_scan, "_apply_shared", broken)
     one, two = make(app, "One"), make(app, "Two")
     runs = shared(app, [one, two])
     assert [run.shared_scan for run in runs] == [False, False]
@@ -337,7 +338,7 @@ def test_every_recompute_keeps_the_digest_of_the_members(app, postgresql):
     full(segment)
     assert (
         stored_digest(segment)
-        == engine._membership_digest(segment_id=segment.pk).text()
+        == shared_scan._membership_digest(segment_id=segment.pk).text()
     )
     since = timezone.now()
     spend(rich, "2")
@@ -345,7 +346,7 @@ def test_every_recompute_keeps_the_digest_of_the_members(app, postgresql):
     incremental(segment, since)
     assert (
         stored_digest(segment)
-        == engine._membership_digest(segment_id=segment.pk).text()
+        == shared_scan._membership_digest(segment_id=segment.pk).text()
     )
     assert members(segment) == {poor.pk}
 
@@ -408,7 +409,7 @@ def test_a_transient_error_in_the_shared_scan_propagates_for_a_retry(app, monkey
     def flaky(**kwargs):
         raise OperationalError("connection reset")
 
-    monkeypatch.setattr(engine, "_apply_shared", flaky)
+    monkeypatch.setattr(shared_scan, "_apply_shared", flaky)
     one, two = make(app, "One"), make(app, "Two")
     with pytest.raises(OperationalError):
         shared(app, [one, two])

@@ -26,7 +26,7 @@ from customers.models import AppCustomer, Customer
 from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.rules import definition_validate, segment_queryset
 from engagement.services import membership
-from engagement.services.membership.engine import _membership_digest
+from engagement.services.membership.shared import _membership_digest
 from engagement.services.segments import segment_create, segment_update
 from tests.engagement.test_rules_property import (
     APP_CUSTOMER_FACTS,

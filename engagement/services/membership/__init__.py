@@ -3,6 +3,7 @@
 - ``requests``: ask for a recompute (a save, Refresh, an import, the daily
   run) and the sweeper that asks again for lost requests;
 - ``engine``: apply the newest requested version in one transaction;
+- ``shared``: the daily run of an app, its due segments from one scan;
 - ``lock``: the segment's recompute lock, which both respect.
 
 Callers use the names re-exported here.
@@ -12,7 +13,6 @@ from engagement.services.membership.engine import (
     POSTGRESQL_SETTINGS,
     TRANSIENT_ERRORS,
     segment_recompute,
-    segments_recompute_shared,
 )
 from engagement.services.membership.lock import (
     RECOMPUTE_LOCK_SQL,
@@ -26,6 +26,7 @@ from engagement.services.membership.requests import (
     segments_request_recompute_for_apps,
     segments_request_stalled,
 )
+from engagement.services.membership.shared import segments_recompute_shared
 
 __all__ = [
     "POSTGRESQL_SETTINGS",
