@@ -360,6 +360,11 @@ WHERE hit.customer_id IS NULL OR m.customer_id IS NULL
 # An incremental update: the same changes, read from the changed customers
 # alone (the LEFT JOINs keep them the outer side), each probing the app's
 # rows and the segment's primary key (``_POSTGRESQL_INCREMENTAL_SETTINGS``).
+# The member lookup is a LATERAL subquery: planned on its own, both its
+# conditions are index conditions. As a plain LEFT JOIN, statistics that
+# promise the segment one member (taken before its first computation) made
+# scanning all of its members once per changed customer look as cheap, and
+# an EXISTS became a hashed subplan reading them all.
 _POSTGRESQL_INCREMENTAL_CHANGES = """
 CREATE TEMPORARY TABLE segment_changes AS
 SELECT CAST(%s AS {segment_id_type}) AS segment_id,
@@ -367,7 +372,11 @@ SELECT CAST(%s AS {segment_id_type}) AS segment_id,
        m.customer_id IS NULL AS joining
 FROM ({among}) changed(id)
 LEFT JOIN ({matching}) hit ON hit.customer_id = changed.id
-LEFT JOIN {membership} m ON m.segment_id = %s AND m.customer_id = changed.id
+LEFT JOIN LATERAL (
+    SELECT m.customer_id FROM {membership} m
+    WHERE m.segment_id = %s AND m.customer_id = changed.id
+    LIMIT 1
+) m ON true
 WHERE (hit.customer_id IS NULL) <> (m.customer_id IS NULL)
 """
 _POSTGRESQL_LEAVE = f"""
