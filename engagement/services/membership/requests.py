@@ -85,15 +85,7 @@ def segments_request_recompute(
     since then (``segment_recompute``).
     """
     requests = _requested(segments=segments, trigger=trigger)
-    if requests:
-        transaction.on_commit(
-            partial(
-                _enqueue,
-                requests=requests,
-                trigger=trigger,
-                changed_since=changed_since,
-            )
-        )
+    _enqueue_on_commit(requests=requests, trigger=trigger, changed_since=changed_since)
     return len(requests)
 
 
@@ -108,10 +100,22 @@ def _requested(*, segments: Iterable[Segment], trigger: str) -> list[tuple[int, 
     ]
 
 
-def _enqueue_on_commit(*, requests: list[tuple[int, int]], trigger: str) -> None:
+def _enqueue_on_commit(
+    *,
+    requests: list[tuple[int, int]],
+    trigger: str,
+    changed_since: dt.datetime | None = None,
+) -> None:
     """Send a recompute task per (segment id, version) after the commit."""
     if requests:
-        transaction.on_commit(partial(_enqueue, requests=requests, trigger=trigger))
+        transaction.on_commit(
+            partial(
+                _enqueue,
+                requests=requests,
+                trigger=trigger,
+                changed_since=changed_since,
+            )
+        )
 
 
 def _enqueue(
