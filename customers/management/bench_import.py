@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
+import re
 import resource
 import tempfile
 import time
@@ -31,7 +33,7 @@ from typing import TextIO
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from customers import bulk
+from customers import bulk, copy_import
 from customers.columns import EXPORT_COLUMNS
 from customers.demo.accounts import demo_store_product_id
 from customers.demo.distributions import DEMO_EMAIL_SUFFIX
@@ -171,16 +173,62 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _timed_import(path: Path, report: Path) -> tuple[float, float, int]:
-    """Import the file; return seconds, peak RSS (MB) and rows loaded."""
+class _CopySteps(logging.Handler):
+    """Collect the COPY import's steps (``customer_import.copy <step>
+    at=<seconds>s``, seconds since its COPY began)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.at: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if found := _COPY_STEP.match(record.getMessage()):
+            self.at[found["step"].split("=")[0]] = float(found["at"])
+
+
+_COPY_STEP = re.compile(r"customer_import\.copy (?P<step>\S+) at=(?P<at>[\d.]+)s")
+
+
+def _phases(at: dict[str, float], total: float) -> dict[str, float]:
+    """Where the import's time went: reading the file and sending it by COPY,
+    the two upserts, re-creating the indexes and keys dropped for a bulk
+    load, and what came before and after (opening, the report, commit)."""
+    staged, customers, app_customers, done = (
+        at.get(step, float("nan"))
+        for step in ("staged", "customers_upserted", "app_customers_upserted", "done")
+    )
+    return {
+        name: round(seconds, 3)
+        for name, seconds in {
+            "read_and_copy": staged,
+            "customers_upsert": customers - staged,
+            "app_customers_upsert": app_customers - customers,
+            "indexes_rebuilt": done - app_customers,
+            "around": total - done,
+        }.items()
+    }
+
+
+def _timed_import(path: Path, report: Path) -> tuple[float, float, int, dict]:
+    """Import the file; return seconds, peak RSS (MB), rows loaded and the
+    seconds of each phase (``_phases``)."""
     _checkpoint()
     _peak_rss_reset()
-    start = time.perf_counter()
-    result = customer_import(path=path, default_app=None, report_path=report)
-    seconds = time.perf_counter() - start
+    steps = _CopySteps()
+    copy_logger = logging.getLogger(copy_import.__name__)
+    level = copy_logger.level
+    copy_logger.addHandler(steps)
+    copy_logger.setLevel(logging.INFO)
+    try:
+        start = time.perf_counter()
+        result = customer_import(path=path, default_app=None, report_path=report)
+        seconds = time.perf_counter() - start
+    finally:
+        copy_logger.removeHandler(steps)
+        copy_logger.setLevel(level)
     if result.rejected:
         raise CommandError(f"the benchmark file had {result.rejected} rejected rows")
-    return seconds, _peak_rss_mb(), result.loaded
+    return seconds, _peak_rss_mb(), result.loaded, _phases(steps.at, seconds)
 
 
 def _apps_create() -> dict[int, str]:
@@ -241,7 +289,9 @@ def bench_import(*, rows: int, stdout: TextIO, into_empty: bool = True) -> dict:
             )
             copy_first = _copy_seconds(path)
             say(f"bare COPY: {copy_first:.2f} s")
-            import_s, peak_mb, loaded = _timed_import(path, Path(folder) / "r.csv")
+            import_s, peak_mb, loaded, phases = _timed_import(
+                path, Path(folder) / "r.csv"
+            )
             customers = Customer.objects.count()
             where = (
                 f"next to {existing:,} customers" if existing else "into empty tables"
@@ -251,7 +301,11 @@ def bench_import(*, rows: int, stdout: TextIO, into_empty: bool = True) -> dict:
                 f"{loaded / import_s:,.0f} rows/s ({customers:,} customers), "
                 f"peak RSS {peak_mb:.0f} MB"
             )
-            upsert_s, upsert_peak_mb, _ = _timed_import(path, Path(folder) / "r.csv")
+            say(
+                "  of which "
+                + ", ".join(f"{name} {value:.2f} s" for name, value in phases.items())
+            )
+            upsert_s, upsert_peak_mb, _, _ = _timed_import(path, Path(folder) / "r.csv")
             say(
                 f"import again (every row an update): {upsert_s:.2f} s, "
                 f"{loaded / upsert_s:,.0f} rows/s, peak RSS {upsert_peak_mb:.0f} MB"
@@ -268,6 +322,10 @@ def bench_import(*, rows: int, stdout: TextIO, into_empty: bool = True) -> dict:
         "copy_seconds": round(copy_s, 3),
         "import_rows_per_s": round(rows / import_s),
         "import_vs_copy": round(copy_s / import_s, 3),
+        "import_phases_s": phases,
+        # The ratio if reading, parsing and sending the file cost nothing:
+        # the bare COPY against the import's writes alone.
+        "writes_vs_copy": round(copy_s / (import_s - phases["read_and_copy"]), 3),
         "import_peak_rss_mb": round(peak_mb, 1),
         "customers": customers,
         "upsert_seconds": round(upsert_s, 3),

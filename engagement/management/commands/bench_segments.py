@@ -72,6 +72,8 @@ IMPORT_FIGURES = (
     "copy_seconds",
     "import_rows_per_s",
     "import_vs_copy",
+    "import_phases_s",
+    "writes_vs_copy",
     "import_peak_rss_mb",
     "upsert_rows_per_s",
 )
