@@ -29,6 +29,18 @@ def test_a_small_run_reports_every_figure_and_removes_what_it_made():
     for name in ("import_seconds", "copy_seconds", "upsert_seconds"):
         assert figures[name] > 0
     assert figures["import_vs_copy"] > 0
+    # Where the time went, from the import's own steps.
+    phases = figures["import_phases_s"]
+    assert set(phases) == {
+        "read_and_copy",
+        "customers_upsert",
+        "app_customers_upsert",
+        "indexes_rebuilt",
+        "around",
+    }
+    assert all(seconds >= 0 for seconds in phases.values()), phases
+    assert sum(phases.values()) == pytest.approx(figures["import_seconds"], abs=0.01)
+    assert figures["writes_vs_copy"] > figures["import_vs_copy"]
     assert 0 < figures["customers"] <= 300
     assert 0 < figures["import_peak_rss_mb"] < 1000
     assert "bare COPY" in out.getvalue()
