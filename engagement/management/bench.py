@@ -25,7 +25,7 @@ from django.db.models import QuerySet
 from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.services import membership
 from engagement.services.app_statistics import app_statistics_forget
-from engagement.services.membership.engine import postgresql_set_local
+from engagement.services.membership.changes import postgresql_set_local
 from engagement.tasks.segments import segment_recompute_task
 
 T = TypeVar("T")

@@ -3,14 +3,15 @@
 - ``requests``: ask for a recompute (a save, Refresh, an import, the daily
   run) and the sweeper that asks again for lost requests;
 - ``engine``: apply the newest requested version in one transaction;
+- ``changes``: the SQL that finds and applies a segment's joins and leaves;
 - ``shared``: the daily run of an app, its due segments from one scan;
 - ``lock``: the segment's recompute lock, which both respect.
 
 Callers use the names re-exported here.
 """
 
+from engagement.services.membership.changes import POSTGRESQL_SETTINGS
 from engagement.services.membership.engine import (
-    POSTGRESQL_SETTINGS,
     TRANSIENT_ERRORS,
     segment_recompute,
 )

@@ -22,7 +22,7 @@ from config.statement_timeout import is_statement_timeout
 from engagement import rules
 from engagement.models import Segment, SegmentMembership, SegmentRun
 from engagement.services.app_statistics import app_statistics_eligible_count
-from engagement.services.membership import digest, engine
+from engagement.services.membership import changes, digest, engine
 from engagement.services.membership.digest import Digest
 from engagement.services.membership.lock import segment_recompute_lock
 
@@ -201,7 +201,7 @@ def _apply_shared_postgresql(
         for segment in segments
     )
     with connection.cursor() as cursor:
-        engine.postgresql_set_local(cursor, engine.POSTGRESQL_SETTINGS)
+        changes.postgresql_set_local(cursor, changes.POSTGRESQL_SETTINGS)
         cursor.execute(
             f"SELECT {aggregates} FROM (SELECT scan.*, {hashed} FROM ({scan_sql}) scan)"
             " hashed",
@@ -235,7 +235,7 @@ def _membership_digest(*, segment_id: int) -> Digest:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {digest.aggregates_sql('customer_id')}"
-            f" FROM {engine.MEMBERSHIP_TABLE} WHERE segment_id = %s",
+            f" FROM {changes.MEMBERSHIP_TABLE} WHERE segment_id = %s",
             [segment_id],
         )
         return digest.from_row(cursor.fetchone())
@@ -264,7 +264,7 @@ def _apply_shared_generic(
         )
         try:
             for segment in segments:
-                joined, left = engine._apply_changes_generic(
+                joined, left = changes.apply_changes_generic(
                     segment_id=segment.pk,
                     matching=RawSQL(
                         f"SELECT customer_id FROM segment_scan"
