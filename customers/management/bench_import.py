@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import re
 import resource
 import tempfile
 import time
@@ -174,19 +173,17 @@ def _peak_rss_mb() -> float:
 
 
 class _CopySteps(logging.Handler):
-    """Collect the COPY import's steps (``customer_import.copy <step>
-    at=<seconds>s``, seconds since its COPY began)."""
+    """Collect the COPY import's steps (``copy_import.STEP_LOG``): each
+    step's seconds since its COPY began."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.at: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
-        if found := _COPY_STEP.match(record.getMessage()):
-            self.at[found["step"].split("=")[0]] = float(found["at"])
-
-
-_COPY_STEP = re.compile(r"customer_import\.copy (?P<step>\S+) at=(?P<at>[\d.]+)s")
+        if record.msg == copy_import.STEP_LOG:
+            step, seconds = record.args
+            self.at[step.split("=")[0]] = seconds
 
 
 def _phases(at: dict[str, float], total: float) -> dict[str, float]:
